@@ -1,0 +1,293 @@
+import { CronExpressionParser } from "cron-parser";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+import {
+  bucketNameProblem,
+  collectionIdsProblems,
+  DATABASE_FORM,
+  type DatabaseName,
+  GCS_FORM,
+  objectPathProblem,
+  parseDatabaseName,
+  parseGcsUri,
+} from "./names.js";
+
+/** One database to export and where its exports go. */
+export interface Target {
+  database: DatabaseName;
+  /** Bucket name without the scheme. */
+  bucket: string;
+  /** Folder inside the bucket, without leading or trailing slash (may be empty). */
+  prefix: string;
+  /** Collection-group ids; empty = all. */
+  collectionIds: string[];
+  /** Namespace ids; empty = all. */
+  namespaceIds: string[];
+}
+
+export type AdminApiVersion = "v1" | "v1beta2";
+
+/** The whole validated configuration, built once at cold start. */
+export interface Config {
+  targets: Target[];
+  schedule: string;
+  scheduleTimeZone: string;
+  prefixTemplate: string;
+  prefixTimeZone: string;
+  consistent: boolean;
+  apiVersion: AdminApiVersion;
+  manualBucketAllowlist: string[];
+  ledger: { database: DatabaseName; collection: string };
+  retry: { maxAttempts: number; baseDelayMs: number; requestTimeoutMs: number };
+  endpoints: { firestoreAdmin: string; storage: string };
+}
+
+/** Every variable the configuration reads, with its default; Terraform sets exactly these. */
+export const CONFIG_VARIABLES = {
+  EXPORT_TARGETS: undefined,
+  EXPORT_SCHEDULE: "0 2 * * *",
+  EXPORT_SCHEDULE_TIME_ZONE: "UTC",
+  EXPORT_PREFIX_TEMPLATE: "{prefix}/{database}/{yyyy}/{mm}/{dd}/{stamp}",
+  EXPORT_PREFIX_TIME_ZONE: "UTC",
+  EXPORT_CONSISTENT: "true",
+  FIRESTORE_ADMIN_API_VERSION: "v1",
+  MANUAL_BUCKET_ALLOWLIST: undefined,
+  LEDGER_DATABASE: undefined,
+  LEDGER_COLLECTION: "firestoreExporterRuns",
+  EXPORT_RETRY_MAX_ATTEMPTS: "5",
+  EXPORT_RETRY_BASE_DELAY_MS: "1000",
+  EXPORT_REQUEST_TIMEOUT_MS: "30000",
+  FIRESTORE_ADMIN_ENDPOINT: "https://firestore.googleapis.com",
+  STORAGE_ENDPOINT: "https://storage.googleapis.com",
+} as const satisfies Record<string, string | undefined>;
+
+export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
+type Env = Record<string, string | undefined>;
+
+const TEMPLATE_TOKENS = ["prefix", "project", "database", "yyyy", "mm", "dd", "stamp"] as const;
+
+const targetShape = z
+  .object({
+    database: z.string(),
+    bucket: z.string(),
+    prefix: z.string().optional(),
+    collectionIds: z.array(z.string()).optional(),
+    namespaceIds: z.array(z.string()).optional(),
+  })
+  .strict();
+
+const TARGETS_FORM =
+  'a JSON array of {"database":"projects/P/databases/D","bucket":"gs://BUCKET","prefix":"firestore","collectionIds":[],"namespaceIds":[]}';
+
+/** Parses and validates the environment; throws one ConfigError listing every problem. */
+export function parseConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: ConfigVariable): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === "" ? CONFIG_VARIABLES[name] : raw.trim();
+  };
+  const bad = (name: ConfigVariable, value: string, accepted: string) =>
+    problems.push(`${name}: got ${JSON.stringify(value)}; expected ${accepted}`);
+
+  const targets = parseTargets(get("EXPORT_TARGETS"), problems);
+
+  const schedule = get("EXPORT_SCHEDULE") ?? "";
+  const scheduleTimeZone = get("EXPORT_SCHEDULE_TIME_ZONE") ?? "UTC";
+  const tzOk = isTimeZone(scheduleTimeZone);
+  if (!tzOk) bad("EXPORT_SCHEDULE_TIME_ZONE", scheduleTimeZone, "an IANA time zone such as UTC or Europe/Paris");
+  if (!isCron(schedule, tzOk ? scheduleTimeZone : "UTC")) {
+    bad("EXPORT_SCHEDULE", schedule, 'a five-field cron expression as Cloud Scheduler takes it, such as "0 2 * * *"');
+  }
+
+  const prefixTemplate = (get("EXPORT_PREFIX_TEMPLATE") ?? "").replace(/^\/+|\/+$/g, "");
+  const templateProblem = prefixTemplateProblem(prefixTemplate);
+  if (templateProblem) bad("EXPORT_PREFIX_TEMPLATE", prefixTemplate, templateProblem);
+
+  const prefixTimeZone = get("EXPORT_PREFIX_TIME_ZONE") ?? "UTC";
+  if (!isTimeZone(prefixTimeZone)) bad("EXPORT_PREFIX_TIME_ZONE", prefixTimeZone, "an IANA time zone such as UTC or Europe/Paris");
+
+  const consistent = parseBoolean(get("EXPORT_CONSISTENT") ?? "true");
+  if (consistent === undefined) bad("EXPORT_CONSISTENT", get("EXPORT_CONSISTENT") ?? "", "true or false");
+
+  const apiVersion = get("FIRESTORE_ADMIN_API_VERSION") ?? "v1";
+  if (apiVersion !== "v1" && apiVersion !== "v1beta2") bad("FIRESTORE_ADMIN_API_VERSION", apiVersion, "v1 or v1beta2");
+  if (apiVersion === "v1beta2" && targets.some((t) => t.namespaceIds.length > 0)) {
+    problems.push("EXPORT_TARGETS: namespaceIds need FIRESTORE_ADMIN_API_VERSION=v1 (v1beta2 accepts only collectionIds)");
+  }
+
+  const configuredBuckets = [...new Set(targets.map((t) => t.bucket))];
+  const allowRaw = get("MANUAL_BUCKET_ALLOWLIST");
+  const manualBucketAllowlist = allowRaw === undefined ? configuredBuckets : parseAllowlist(allowRaw, problems);
+
+  const ledgerRaw = get("LEDGER_DATABASE");
+  const firstTarget = targets[0];
+  let ledgerDatabase: DatabaseName | undefined;
+  if (ledgerRaw !== undefined) {
+    const parsed = parseDatabaseName(ledgerRaw);
+    if (typeof parsed === "string") bad("LEDGER_DATABASE", ledgerRaw, DATABASE_FORM);
+    else ledgerDatabase = parsed;
+  } else if (firstTarget) {
+    const project = firstTarget.database.project;
+    ledgerDatabase = { project, databaseId: "(default)", name: `projects/${project}/databases/(default)` };
+  }
+  const ledgerCollection = get("LEDGER_COLLECTION") ?? "";
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(ledgerCollection)) {
+    bad("LEDGER_COLLECTION", ledgerCollection, "a top-level collection id of 1-100 letters, digits, _ or -");
+  }
+
+  const maxAttempts = parseInteger("EXPORT_RETRY_MAX_ATTEMPTS", get("EXPORT_RETRY_MAX_ATTEMPTS"), 1, 20, bad);
+  const baseDelayMs = parseInteger("EXPORT_RETRY_BASE_DELAY_MS", get("EXPORT_RETRY_BASE_DELAY_MS"), 1, 60_000, bad);
+  const requestTimeoutMs = parseInteger("EXPORT_REQUEST_TIMEOUT_MS", get("EXPORT_REQUEST_TIMEOUT_MS"), 100, 300_000, bad);
+
+  const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
+  const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);
+
+  if (problems.length > 0 || !ledgerDatabase) {
+    throw new ConfigError(problems.length > 0 ? problems : ["LEDGER_DATABASE: no value and no target to derive it from"]);
+  }
+  return {
+    targets,
+    schedule,
+    scheduleTimeZone,
+    prefixTemplate,
+    prefixTimeZone,
+    consistent: consistent ?? true,
+    apiVersion: apiVersion as AdminApiVersion,
+    manualBucketAllowlist,
+    ledger: { database: ledgerDatabase, collection: ledgerCollection },
+    retry: { maxAttempts, baseDelayMs, requestTimeoutMs },
+    endpoints: { firestoreAdmin, storage },
+  };
+}
+
+function parseTargets(raw: string | undefined, problems: string[]): Target[] {
+  const name = "EXPORT_TARGETS";
+  if (raw === undefined) {
+    problems.push(`${name}: not set; expected ${TARGETS_FORM}`);
+    return [];
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    problems.push(`${name}: got ${JSON.stringify(truncate(raw))}, which is not JSON; expected ${TARGETS_FORM}`);
+    return [];
+  }
+  const shape = z.array(targetShape).min(1).safeParse(json);
+  if (!shape.success) {
+    for (const issue of shape.error.issues) {
+      const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+      problems.push(`${name}${where}: ${issue.message}; expected ${TARGETS_FORM}`);
+    }
+    return [];
+  }
+  const targets: Target[] = [];
+  shape.data.forEach((t, i) => {
+    const at = `${name}[${i}]`;
+    const before = problems.length;
+    const database = parseDatabaseName(t.database);
+    if (typeof database === "string") problems.push(`${at}.database: got ${JSON.stringify(t.database)}; ${database}`);
+    const bucketUri = parseGcsUri(t.bucket);
+    if (typeof bucketUri === "string") {
+      problems.push(`${at}.bucket: got ${JSON.stringify(t.bucket)}; ${bucketUri}`);
+    } else if (bucketUri.path !== "") {
+      problems.push(`${at}.bucket: got ${JSON.stringify(t.bucket)}; expected only gs://BUCKET, put the folder in "prefix"`);
+    }
+    const prefix = (t.prefix ?? "firestore").replace(/^\/+|\/+$/g, "");
+    const prefixProblem = objectPathProblem(prefix);
+    if (prefixProblem) problems.push(`${at}.prefix: ${prefixProblem}`);
+    const collectionIds = t.collectionIds ?? [];
+    for (const p of collectionIdsProblems(collectionIds)) problems.push(`${at}.collectionIds: ${p}`);
+    if (problems.length === before && typeof database !== "string" && typeof bucketUri !== "string") {
+      targets.push({ database, bucket: bucketUri.bucket, prefix, collectionIds, namespaceIds: t.namespaceIds ?? [] });
+    }
+  });
+  const seen = new Set<string>();
+  for (const t of targets) {
+    if (seen.has(t.database.name)) problems.push(`${name}: database ${t.database.name} is listed twice`);
+    seen.add(t.database.name);
+  }
+  return targets;
+}
+
+function parseAllowlist(raw: string, problems: string[]): string[] {
+  const buckets: string[] = [];
+  for (const item of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const uri = parseGcsUri(item);
+    const plain = typeof uri === "string" && !item.startsWith("gs://") ? bucketNameProblem(item) : "scheme";
+    if (typeof uri !== "string" && uri.path === "") buckets.push(uri.bucket);
+    else if (plain === undefined) buckets.push(item);
+    else problems.push(`MANUAL_BUCKET_ALLOWLIST: got ${JSON.stringify(item)}; expected a comma-separated list of ${GCS_FORM.split(" or ")[0]}`);
+  }
+  return buckets;
+}
+
+function prefixTemplateProblem(template: string): string | undefined {
+  const accepted = `a path using {${TEMPLATE_TOKENS.join("}, {")}} that contains {database} and {stamp}`;
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((t) => !(TEMPLATE_TOKENS as readonly string[]).includes(t ?? ""));
+  if (unknown.length > 0) return `${accepted} (unknown token {${unknown.join("}, {")}})`;
+  if (!template.includes("{database}") || !template.includes("{stamp}")) return `${accepted}, so that two databases or two runs never share a folder`;
+  if (template.split("/").some((p) => p === "" || p === "." || p === "..")) return `${accepted}, without empty, "." or ".." segments`;
+  return undefined;
+}
+
+function parseInteger(
+  name: ConfigVariable,
+  raw: string | undefined,
+  min: number,
+  max: number,
+  bad: (name: ConfigVariable, value: string, accepted: string) => void,
+): number {
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || n < min || n > max) {
+    bad(name, raw ?? "", `a whole number from ${min} to ${max}`);
+    return min;
+  }
+  return n;
+}
+
+function parseEndpoint(
+  name: ConfigVariable,
+  raw: string | undefined,
+  bad: (name: ConfigVariable, value: string, accepted: string) => void,
+): string {
+  const accepted = "an https:// URL, or http:// on a loopback address for the local stack";
+  try {
+    const url = new URL(raw ?? "");
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url.protocol === "https:" || (url.protocol === "http:" && loopback)) return url.origin;
+  } catch {
+    // reported below
+  }
+  bad(name, raw ?? "", accepted);
+  return "";
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  return undefined;
+}
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isCron(expression: string, tz: string): boolean {
+  if (expression.split(/\s+/).length !== 5) return false;
+  try {
+    CronExpressionParser.parse(expression, { tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

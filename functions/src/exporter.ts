@@ -1,0 +1,278 @@
+import type { AdminApi } from "./admin-client.js";
+import type { Config } from "./config.js";
+import { ApiError } from "./errors.js";
+import type { Ledger } from "./ledger.js";
+import type { Logger } from "./log.js";
+import { type OperationView, samePrefix } from "./operation.js";
+import { withRetry } from "./retry.js";
+import { type DeliveryMeta, planRuns, type RunError, type RunRecord } from "./run.js";
+import { parseTriggerMessage } from "./trigger-message.js";
+
+/** What the exporter needs from the outside world; index.ts builds the real ones. */
+export interface ExporterDeps {
+  config: Config;
+  admin: AdminApi;
+  ledger: Ledger;
+  log: Logger;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  /** The runtime identity, for permission errors. */
+  identity: () => Promise<string>;
+}
+
+export type RunOutcomeKind = "started" | "adopted" | "duplicate" | "failed" | "retry";
+
+export interface RunOutcome {
+  runKey: string;
+  database: string;
+  outputUriPrefix: string;
+  outcome: RunOutcomeKind;
+  operationName?: string;
+  error?: RunError;
+}
+
+export interface TriggerResult {
+  /** Set when the message was refused before anything was exported. */
+  rejected?: string[];
+  runs: RunOutcome[];
+  /** True when at least one run hit a retryable error: the delivery must fail so Pub/Sub redelivers. */
+  redeliver: boolean;
+}
+
+/** Thrown inside the retry loop when an earlier attempt turns out to have started the export. */
+class FoundOwner extends Error {
+  constructor(readonly operation: OperationView) {
+    super("export already started");
+  }
+}
+
+/**
+ * Handles one trigger delivery: validate, plan, then for each run claim → export → record.
+ * It never waits for an export to finish; the checker follows it.
+ */
+export async function handleTrigger(body: string, delivery: DeliveryMeta, deps: ExporterDeps): Promise<TriggerResult> {
+  const { config, log } = deps;
+  const request = parseTriggerMessage(body, config, deps.now());
+  if ("problems" in request) {
+    log({
+      severity: "WARNING",
+      event: "trigger.rejected",
+      message: `Trigger message ${delivery.messageId} rejected, nothing exported: ${request.problems.join("; ")}`,
+      messageId: delivery.messageId,
+      problems: request.problems,
+      body: body.slice(0, 2000),
+    });
+    await recordRejection(body, delivery, request.problems, deps);
+    return { rejected: request.problems, runs: [], redeliver: false };
+  }
+  const runs: RunOutcome[] = [];
+  // One target at a time: it keeps the request rate inside the per-project export quota.
+  for (const plan of planRuns(request, delivery, config, deps.now())) {
+    runs.push(await startRun(plan, deps));
+  }
+  return { runs, redeliver: runs.some((r) => r.outcome === "retry") };
+}
+
+function leaseMs(config: Config): number {
+  const { maxAttempts, requestTimeoutMs } = config.retry;
+  return maxAttempts * (requestTimeoutMs + 32_000) + 60_000;
+}
+
+async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome> {
+  const { ledger, log } = deps;
+  const base = { runKey: plan.runKey, database: plan.database, outputUriPrefix: plan.outputUriPrefix };
+  const ids = { runKey: plan.runKey, database: plan.database, outputUriPrefix: plan.outputUriPrefix };
+  try {
+    let run: RunRecord = { ...plan, leaseUntil: new Date(deps.now().getTime() + leaseMs(deps.config)).toISOString() };
+    const existing = await ledger.claim(run);
+    if (existing) {
+      const taken = existing.state === "CLAIMED" && !existing.operationName ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config)) : undefined;
+      if (!taken) {
+        log({
+          severity: "INFO",
+          event: "export.duplicate",
+          message: `Run ${plan.runKey} already ${existing.operationName ? `has operation ${existing.operationName}` : `is ${existing.state}`}; this delivery does nothing`,
+          ...ids,
+          state: existing.state,
+          operationName: existing.operationName,
+        });
+        return { ...base, outputUriPrefix: existing.outputUriPrefix, outcome: "duplicate", ...(existing.operationName && { operationName: existing.operationName }) };
+      }
+      run = taken;
+      // An earlier delivery may have started the export and died before recording it.
+      const owner = await findOwner(run, deps);
+      if (owner) return await adopt(run, owner, deps, "an earlier delivery started it");
+    }
+    return await callExport(run, deps);
+  } catch (error) {
+    log({
+      severity: "ERROR",
+      event: "export.error",
+      message: `Run ${plan.runKey} could not be started and will be retried on redelivery: ${errorText(error)}`,
+      ...ids,
+    });
+    return { ...base, outcome: "retry", error: { status: error instanceof ApiError ? error.status : "UNKNOWN", message: errorText(error) } };
+  }
+}
+
+async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcome> {
+  const { admin, ledger, log, config } = deps;
+  const ids = { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix };
+  let operation: OperationView;
+  try {
+    operation = await withRetry(() => admin.exportDocuments(run.database, run.request), config.retry, {
+      sleep: deps.sleep,
+      random: deps.random,
+      beforeRetry: async (error, attempt, delayMs) => {
+        log({
+          severity: "WARNING",
+          event: "export.retrying",
+          message: `exportDocuments for ${run.database} answered ${error.status}; attempt ${attempt + 1} of ${config.retry.maxAttempts} in ${delayMs} ms`,
+          ...ids,
+          status: error.status,
+          httpStatus: error.httpStatus,
+          error: error.message,
+        });
+        // After a timeout or 5xx the first call may still have started the export: never start a second one.
+        if (error.ambiguous) {
+          const owner = await findOwner(run, deps);
+          if (owner) throw new FoundOwner(owner);
+        }
+      },
+    });
+  } catch (error) {
+    if (error instanceof FoundOwner) return adopt(run, error.operation, deps, "an earlier attempt of this delivery started it");
+    if (!(error instanceof ApiError)) throw error;
+    if (error.pathAlreadyExists) {
+      const owner = await findOwner(run, deps);
+      if (owner) return adopt(run, owner, deps, "the API answered Path already exists");
+    }
+    if (error.retryable) {
+      await ledger.update(run.runKey, {
+        leaseUntil: null,
+        updatedAt: deps.now().toISOString(),
+        error: { code: error.httpStatus, status: error.status, message: error.message, hint: "retryable: Pub/Sub redelivers the trigger" },
+      });
+      log({
+        severity: "ERROR",
+        event: "export.retry_exhausted",
+        message: `exportDocuments for ${run.database} still failed after ${config.retry.maxAttempts} attempts (${error.status}: ${error.message}); the trigger will be redelivered`,
+        ...ids,
+        status: error.status,
+        error: error.message,
+      });
+      return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "retry", error: { status: error.status, message: error.message } };
+    }
+    const runError: RunError = { code: error.httpStatus, status: error.status, message: error.message, hint: await hintFor(error, run, deps) };
+    const now = deps.now().toISOString();
+    await ledger.update(run.runKey, { state: "FAILED", error: runError, leaseUntil: null, updatedAt: now, endedAt: now });
+    log({
+      severity: "ERROR",
+      event: "export.failed",
+      message: `exportDocuments for ${run.database} failed for good: ${runError.status}: ${runError.message}. ${runError.hint ?? ""}`.trim(),
+      ...ids,
+      status: runError.status,
+      error: runError.message,
+      hint: runError.hint,
+    });
+    return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "failed", error: runError };
+  }
+  await recordOperation(run, operation, deps);
+  log({
+    severity: "INFO",
+    event: "export.started",
+    message: `Export of ${run.database} started: ${operation.name} → ${run.outputUriPrefix}`,
+    ...ids,
+    operationName: operation.name,
+    snapshotTime: run.request.snapshotTime,
+    collectionIds: run.request.collectionIds,
+  });
+  return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "started", operationName: operation.name };
+}
+
+async function adopt(run: RunRecord, operation: OperationView, deps: ExporterDeps, why: string): Promise<RunOutcome> {
+  await recordOperation(run, operation, deps);
+  deps.log({
+    severity: "NOTICE",
+    event: "export.adopted",
+    message: `Run ${run.runKey} adopted operation ${operation.name} for ${run.outputUriPrefix} (${why}); no second export was started`,
+    runKey: run.runKey,
+    database: run.database,
+    outputUriPrefix: run.outputUriPrefix,
+    operationName: operation.name,
+  });
+  return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "adopted", operationName: operation.name };
+}
+
+async function recordOperation(run: RunRecord, operation: OperationView, deps: ExporterDeps): Promise<void> {
+  const now = deps.now().toISOString();
+  await deps.ledger.update(run.runKey, {
+    state: "RUNNING",
+    operationName: operation.name,
+    operationState: operation.operationState,
+    startedAt: operation.startTime ?? now,
+    leaseUntil: null,
+    error: null,
+    updatedAt: now,
+  });
+}
+
+/** The operation that writes to this run's prefix, if the API knows one (running, failed or done). */
+async function findOwner(run: RunRecord, deps: ExporterDeps): Promise<OperationView | undefined> {
+  for (const filter of [undefined, "done=true"]) {
+    const operations = await deps.admin.listOperations(run.database, filter);
+    const owner = operations.find((op) => samePrefix(op.outputUriPrefix, run.outputUriPrefix));
+    if (owner) return owner;
+  }
+  return undefined;
+}
+
+/** One line telling the operator what to do about a final error (F1, F8). */
+async function hintFor(error: ApiError, run: RunRecord, deps: ExporterDeps): Promise<string> {
+  switch (error.status) {
+    case "PERMISSION_DENIED":
+      return `The caller ${await deps.identity()} lacks the permission datastore.databases.export on ${run.database}: grant it the exporter role (a custom role with datastore.databases.export, or roles/datastore.importExportAdmin). Not retried.`;
+    case "UNAUTHENTICATED":
+      return "The request carried no valid credentials: check the function's service account or Application Default Credentials.";
+    case "NOT_FOUND":
+      return `The database ${run.database} was not found: check EXPORT_TARGETS and that the Firestore API is enabled in that project.`;
+    case "FAILED_PRECONDITION":
+      return "The database refused the export in its current state (for example a snapshot time older than its version retention, or a bucket in an incompatible location): read the message above.";
+    case "INVALID_ARGUMENT":
+      if (error.pathAlreadyExists) {
+        return `${run.outputUriPrefix} already holds a finished export that no known operation owns (older than 30 days, or written by another tool); nothing was overwritten. Check that EXPORT_PREFIX_TEMPLATE keeps {stamp}.`;
+      }
+      return "The API refused the request: check the target's bucket, collection ids and namespace ids in EXPORT_TARGETS.";
+    default:
+      return "Read the message above; the run will not be retried.";
+  }
+}
+
+async function recordRejection(body: string, delivery: DeliveryMeta, problems: string[], deps: ExporterDeps): Promise<void> {
+  const now = deps.now().toISOString();
+  try {
+    await deps.ledger.claim({
+      runKey: `rejected:${delivery.messageId}`,
+      database: "",
+      trigger: { kind: "manual", messageId: delivery.messageId, publishTime: delivery.publishTime.toISOString() },
+      outputUriPrefix: "",
+      apiVersion: deps.config.apiVersion,
+      request: { outputUriPrefix: "" },
+      state: "REJECTED",
+      createdAt: now,
+      updatedAt: now,
+      endedAt: now,
+      attempts: 1,
+      error: { status: "INVALID_ARGUMENT", message: problems.join("; "), hint: `message body: ${body.slice(0, 500)}` },
+      alerts: {},
+    });
+  } catch (error) {
+    // The rejection is already in the log; a ledger outage must not make Pub/Sub redeliver a bad message forever.
+    deps.log({ severity: "ERROR", event: "ledger.error", message: `Could not record rejected message ${delivery.messageId}: ${errorText(error)}`, messageId: delivery.messageId });
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,47 @@
+import type { CloudEvent } from "@google-cloud/functions-framework";
+import { type ExporterDeps, handleTrigger, type TriggerResult } from "./exporter.js";
+import type { DeliveryMeta } from "./run.js";
+
+/** The `data` of a Pub/Sub `messagePublished` CloudEvent. */
+export interface MessagePublishedData {
+  message?: {
+    data?: string;
+    attributes?: Record<string, string>;
+    messageId?: string;
+    message_id?: string;
+    publishTime?: string;
+    publish_time?: string;
+  };
+  subscription?: string;
+}
+
+/** Decodes the Pub/Sub envelope; the CloudEvent id and time stand in when the message lacks them. */
+export function decodePubSubEvent(event: CloudEvent<MessagePublishedData>): { body: string; delivery: DeliveryMeta } {
+  const message = event.data?.message ?? {};
+  const body = message.data ? Buffer.from(message.data, "base64").toString("utf8") : "";
+  const publishTime = new Date(message.publishTime ?? message.publish_time ?? event.time ?? Date.now());
+  return {
+    body,
+    delivery: {
+      messageId: message.messageId ?? message.message_id ?? event.id,
+      publishTime: Number.isNaN(publishTime.getTime()) ? new Date() : publishTime,
+      attributes: message.attributes ?? {},
+    },
+  };
+}
+
+/**
+ * exportFirestore: returns (acknowledged) when every run was started, adopted, found duplicate,
+ * refused or failed for good; throws (Pub/Sub redelivers) only when a run hit a retryable error.
+ */
+export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
+  return async (event: CloudEvent<MessagePublishedData>): Promise<TriggerResult> => {
+    const { body, delivery } = decodePubSubEvent(event);
+    const result = await handleTrigger(body, delivery, await deps());
+    if (result.redeliver) {
+      const failed = result.runs.filter((r) => r.outcome === "retry").map((r) => `${r.database}: ${r.error?.message ?? "error"}`);
+      throw new Error(`Retryable failure, redelivery requested for ${failed.join("; ")}`);
+    }
+    return result;
+  };
+}

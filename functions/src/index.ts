@@ -1,0 +1,50 @@
+/**
+ * Composition root: the only module that reads the environment and builds real adapters.
+ * Configuration is parsed once, at cold start; a bad value stops the instance with a message
+ * naming the variable, the value and the accepted form.
+ */
+import * as functions from "@google-cloud/functions-framework";
+import { createAdminClient } from "./admin-client.js";
+import { type Config, parseConfig } from "./config.js";
+import { ConfigError } from "./errors.js";
+import type { ExporterDeps } from "./exporter.js";
+import { makeExportHandler } from "./handlers.js";
+import { createFirestoreLedger } from "./ledger.js";
+import { createJsonLogger } from "./log.js";
+import { callerIdentity } from "./rest.js";
+
+const log = createJsonLogger();
+
+function loadConfig(): Config {
+  try {
+    return parseConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log({ severity: "CRITICAL", event: "config.invalid", message: error.message, problems: error.problems });
+    }
+    throw error;
+  }
+}
+
+const config = loadConfig();
+
+let exporterDeps: Promise<ExporterDeps> | undefined;
+function buildExporterDeps(): Promise<ExporterDeps> {
+  exporterDeps ??= Promise.resolve({
+    config,
+    admin: createAdminClient({
+      endpoint: config.endpoints.firestoreAdmin,
+      apiVersion: config.apiVersion,
+      timeoutMs: config.retry.requestTimeoutMs,
+    }),
+    ledger: createFirestoreLedger(config.ledger),
+    log,
+    now: () => new Date(),
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    identity: () => callerIdentity(config.endpoints.firestoreAdmin),
+  });
+  return exporterDeps;
+}
+
+functions.cloudEvent("exportFirestore", makeExportHandler(buildExporterDeps));

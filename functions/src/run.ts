@@ -1,0 +1,162 @@
+import type { AdminApiVersion, Config, Target } from "./config.js";
+import { buildOutputPrefix } from "./prefix.js";
+import { chooseSnapshotTime, scheduledSlot } from "./schedule.js";
+import type { TriggerRequest } from "./trigger-message.js";
+
+/** Life cycle of one run in the ledger (DESIGN 3.4). */
+export type RunState = "CLAIMED" | "RUNNING" | "SUCCESSFUL" | "FAILED" | "CANCELLED" | "LOST" | "REJECTED";
+
+export const FINAL_STATES: readonly RunState[] = ["SUCCESSFUL", "FAILED", "CANCELLED", "LOST", "REJECTED"];
+
+/** The body sent to `exportDocuments`. */
+export interface ExportRequestBody {
+  outputUriPrefix: string;
+  collectionIds?: string[];
+  namespaceIds?: string[];
+  snapshotTime?: string;
+}
+
+/** An error as the ledger keeps it: the API's words verbatim plus what to do about it. */
+export interface RunError {
+  code?: number;
+  status: string;
+  message: string;
+  hint?: string;
+}
+
+/** How the run came to be. */
+export interface RunTrigger {
+  kind: "scheduled" | "manual";
+  messageId: string;
+  publishTime: string;
+  /** The scheduled slot (scheduled runs). */
+  slot?: string;
+  label?: string;
+  reason?: string;
+}
+
+/** One document of the ledger: one export of one database. */
+export interface RunRecord {
+  runKey: string;
+  database: string;
+  trigger: RunTrigger;
+  outputUriPrefix: string;
+  apiVersion: AdminApiVersion;
+  request: ExportRequestBody;
+  state: RunState;
+  operationName?: string;
+  operationState?: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  /** How many deliveries tried to start this run. */
+  attempts: number;
+  /** While set and in the future, one delivery is starting the export and others keep off. */
+  leaseUntil?: string | null;
+  progress?: { documents?: number; bytes?: number; estimatedDocuments?: number; estimatedBytes?: number };
+  error?: RunError | null;
+  /** Alert kind → when it was delivered. */
+  alerts: Record<string, string>;
+}
+
+/** Facts about the Pub/Sub delivery that carried the trigger. */
+export interface DeliveryMeta {
+  messageId: string;
+  publishTime: Date;
+  attributes: Record<string, string>;
+}
+
+/**
+ * The runs a trigger asks for, one per target, each with its deterministic key and prefix.
+ * Pure: the same trigger and delivery always plan the same runs, whatever `now` is, except for
+ * the snapshot time, which the ledger keeps from the first delivery.
+ */
+export function planRuns(request: TriggerRequest, delivery: DeliveryMeta, config: Config, now: Date): RunRecord[] {
+  const created = now.toISOString();
+  if (request.kind === "scheduled") {
+    const at = scheduledTimeOf(delivery);
+    const slot = scheduledSlot(config.schedule, config.scheduleTimeZone, at);
+    return config.targets.map((target) =>
+      newRun({
+        config,
+        target,
+        created,
+        runKey: `schedule:${target.database.project}:${target.database.databaseId}:${slot.toISOString()}`,
+        trigger: { kind: "scheduled", messageId: delivery.messageId, publishTime: delivery.publishTime.toISOString(), slot: slot.toISOString() },
+        outputUriPrefix: buildOutputPrefix({ target, template: config.prefixTemplate, timeZone: config.prefixTimeZone, time: slot }),
+        collectionIds: target.collectionIds,
+        namespaceIds: target.namespaceIds,
+        snapshotTime: chooseSnapshotTime(slot, now),
+      }),
+    );
+  }
+  const targets = config.targets.filter((t) => request.databases.includes(t.database.name));
+  return targets.map((target) =>
+    newRun({
+      config,
+      target,
+      created,
+      runKey: `manual:${delivery.messageId}:${target.database.project}:${target.database.databaseId}`,
+      trigger: {
+        kind: "manual",
+        messageId: delivery.messageId,
+        publishTime: delivery.publishTime.toISOString(),
+        ...(request.label !== undefined && { label: request.label }),
+        ...(request.reason !== undefined && { reason: request.reason }),
+      },
+      outputUriPrefix: buildOutputPrefix({
+        target,
+        template: config.prefixTemplate,
+        timeZone: config.prefixTimeZone,
+        time: delivery.publishTime,
+        manual: { messageId: delivery.messageId, ...(request.label !== undefined && { label: request.label }) },
+        ...(request.outputBase && { explicitBase: request.outputBase }),
+      }),
+      collectionIds: request.collectionIds ?? target.collectionIds,
+      namespaceIds: request.namespaceIds ?? target.namespaceIds,
+      snapshotTime: request.snapshotTime ?? chooseSnapshotTime(delivery.publishTime, now),
+    }),
+  );
+}
+
+/** Scheduler's Pub/Sub target cannot stamp the fire time, so the publish time stands for it unless an attribute gives it. */
+function scheduledTimeOf(delivery: DeliveryMeta): Date {
+  const given = delivery.attributes.scheduledTime;
+  if (given !== undefined) {
+    const at = new Date(given);
+    if (!Number.isNaN(at.getTime())) return at;
+  }
+  return delivery.publishTime;
+}
+
+function newRun(p: {
+  config: Config;
+  target: Target;
+  created: string;
+  runKey: string;
+  trigger: RunTrigger;
+  outputUriPrefix: string;
+  collectionIds: string[];
+  namespaceIds: string[];
+  snapshotTime: Date;
+}): RunRecord {
+  const v1 = p.config.apiVersion === "v1";
+  const request: ExportRequestBody = { outputUriPrefix: p.outputUriPrefix };
+  if (p.collectionIds.length > 0) request.collectionIds = p.collectionIds;
+  if (v1 && p.namespaceIds.length > 0) request.namespaceIds = p.namespaceIds;
+  if (v1 && p.config.consistent) request.snapshotTime = p.snapshotTime.toISOString().replace(".000Z", "Z");
+  return {
+    runKey: p.runKey,
+    database: p.target.database.name,
+    trigger: p.trigger,
+    outputUriPrefix: p.outputUriPrefix,
+    apiVersion: p.config.apiVersion,
+    request,
+    state: "CLAIMED",
+    createdAt: p.created,
+    updatedAt: p.created,
+    attempts: 1,
+    alerts: {},
+  };
+}
