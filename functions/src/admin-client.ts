@@ -24,7 +24,10 @@ const MAX_PAGES = 50;
 
 /** Firestore Admin REST client: a few fetches, no gRPC stack to load at cold start. */
 export function createAdminClient(options: AdminClientOptions): AdminApi {
-  const call: RestCall = createRestCall({ endpoint: options.endpoint, timeoutMs: options.timeoutMs, scopes: SCOPES }, options.headers);
+  const call: RestCall = createRestCall(
+    { endpoint: options.endpoint, timeoutMs: options.timeoutMs, scopes: SCOPES },
+    options.headers,
+  );
   const v = options.apiVersion;
   return {
     async exportDocuments(database, body) {

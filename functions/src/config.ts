@@ -11,6 +11,7 @@ import {
   parseDatabaseName,
   parseGcsUri,
 } from "./names.js";
+import { buildOutputPrefix } from "./prefix.js";
 
 /** One database to export and where its exports go. */
 export interface Target {
@@ -94,30 +95,60 @@ export function parseConfig(env: Env = process.env): Config {
   const schedule = get("EXPORT_SCHEDULE") ?? "";
   const scheduleTimeZone = get("EXPORT_SCHEDULE_TIME_ZONE") ?? "UTC";
   const tzOk = isTimeZone(scheduleTimeZone);
-  if (!tzOk) bad("EXPORT_SCHEDULE_TIME_ZONE", scheduleTimeZone, "an IANA time zone such as UTC or Europe/Paris");
+  if (!tzOk)
+    bad("EXPORT_SCHEDULE_TIME_ZONE", scheduleTimeZone, "an IANA time zone such as UTC or Europe/Paris");
   if (!isCron(schedule, tzOk ? scheduleTimeZone : "UTC")) {
-    bad("EXPORT_SCHEDULE", schedule, 'a five-field cron expression as Cloud Scheduler takes it, such as "0 2 * * *"');
+    bad(
+      "EXPORT_SCHEDULE",
+      schedule,
+      'a five-field cron expression as Cloud Scheduler takes it, such as "0 2 * * *"',
+    );
   }
 
   const prefixTemplate = (get("EXPORT_PREFIX_TEMPLATE") ?? "").replace(/^\/+|\/+$/g, "");
   const templateProblem = prefixTemplateProblem(prefixTemplate);
   if (templateProblem) bad("EXPORT_PREFIX_TEMPLATE", prefixTemplate, templateProblem);
 
+  if (!templateProblem) {
+    // Two targets rendering the same folder would collide every run (same database id in two projects).
+    const owners = new Map<string, string>();
+    for (const t of targets) {
+      const folder = buildOutputPrefix({
+        target: t,
+        template: prefixTemplate,
+        timeZone: "UTC",
+        time: new Date(0),
+      });
+      const other = owners.get(folder);
+      if (other !== undefined && other !== t.database.name) {
+        problems.push(
+          `EXPORT_TARGETS: ${other} and ${t.database.name} would export into the same folders; expected a different bucket or prefix for each, or {project} in EXPORT_PREFIX_TEMPLATE`,
+        );
+      }
+      owners.set(folder, t.database.name);
+    }
+  }
+
   const prefixTimeZone = get("EXPORT_PREFIX_TIME_ZONE") ?? "UTC";
-  if (!isTimeZone(prefixTimeZone)) bad("EXPORT_PREFIX_TIME_ZONE", prefixTimeZone, "an IANA time zone such as UTC or Europe/Paris");
+  if (!isTimeZone(prefixTimeZone))
+    bad("EXPORT_PREFIX_TIME_ZONE", prefixTimeZone, "an IANA time zone such as UTC or Europe/Paris");
 
   const consistent = parseBoolean(get("EXPORT_CONSISTENT") ?? "true");
   if (consistent === undefined) bad("EXPORT_CONSISTENT", get("EXPORT_CONSISTENT") ?? "", "true or false");
 
   const apiVersion = get("FIRESTORE_ADMIN_API_VERSION") ?? "v1";
-  if (apiVersion !== "v1" && apiVersion !== "v1beta2") bad("FIRESTORE_ADMIN_API_VERSION", apiVersion, "v1 or v1beta2");
+  if (apiVersion !== "v1" && apiVersion !== "v1beta2")
+    bad("FIRESTORE_ADMIN_API_VERSION", apiVersion, "v1 or v1beta2");
   if (apiVersion === "v1beta2" && targets.some((t) => t.namespaceIds.length > 0)) {
-    problems.push("EXPORT_TARGETS: namespaceIds need FIRESTORE_ADMIN_API_VERSION=v1 (v1beta2 accepts only collectionIds)");
+    problems.push(
+      "EXPORT_TARGETS: namespaceIds need FIRESTORE_ADMIN_API_VERSION=v1 (v1beta2 accepts only collectionIds)",
+    );
   }
 
   const configuredBuckets = [...new Set(targets.map((t) => t.bucket))];
   const allowRaw = get("MANUAL_BUCKET_ALLOWLIST");
-  const manualBucketAllowlist = allowRaw === undefined ? configuredBuckets : parseAllowlist(allowRaw, problems);
+  const manualBucketAllowlist =
+    allowRaw === undefined ? configuredBuckets : parseAllowlist(allowRaw, problems);
 
   const ledgerRaw = get("LEDGER_DATABASE");
   const firstTarget = targets[0];
@@ -136,14 +167,28 @@ export function parseConfig(env: Env = process.env): Config {
   }
 
   const maxAttempts = parseInteger("EXPORT_RETRY_MAX_ATTEMPTS", get("EXPORT_RETRY_MAX_ATTEMPTS"), 1, 20, bad);
-  const baseDelayMs = parseInteger("EXPORT_RETRY_BASE_DELAY_MS", get("EXPORT_RETRY_BASE_DELAY_MS"), 1, 60_000, bad);
-  const requestTimeoutMs = parseInteger("EXPORT_REQUEST_TIMEOUT_MS", get("EXPORT_REQUEST_TIMEOUT_MS"), 100, 300_000, bad);
+  const baseDelayMs = parseInteger(
+    "EXPORT_RETRY_BASE_DELAY_MS",
+    get("EXPORT_RETRY_BASE_DELAY_MS"),
+    1,
+    60_000,
+    bad,
+  );
+  const requestTimeoutMs = parseInteger(
+    "EXPORT_REQUEST_TIMEOUT_MS",
+    get("EXPORT_REQUEST_TIMEOUT_MS"),
+    100,
+    300_000,
+    bad,
+  );
 
   const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
   const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);
 
   if (problems.length > 0 || !ledgerDatabase) {
-    throw new ConfigError(problems.length > 0 ? problems : ["LEDGER_DATABASE: no value and no target to derive it from"]);
+    throw new ConfigError(
+      problems.length > 0 ? problems : ["LEDGER_DATABASE: no value and no target to derive it from"],
+    );
   }
   return {
     targets,
@@ -170,7 +215,9 @@ function parseTargets(raw: string | undefined, problems: string[]): Target[] {
   try {
     json = JSON.parse(raw);
   } catch {
-    problems.push(`${name}: got ${JSON.stringify(truncate(raw))}, which is not JSON; expected ${TARGETS_FORM}`);
+    problems.push(
+      `${name}: got ${JSON.stringify(truncate(raw))}, which is not JSON; expected ${TARGETS_FORM}`,
+    );
     return [];
   }
   const shape = z.array(targetShape).min(1).safeParse(json);
@@ -186,12 +233,15 @@ function parseTargets(raw: string | undefined, problems: string[]): Target[] {
     const at = `${name}[${i}]`;
     const before = problems.length;
     const database = parseDatabaseName(t.database);
-    if (typeof database === "string") problems.push(`${at}.database: got ${JSON.stringify(t.database)}; ${database}`);
+    if (typeof database === "string")
+      problems.push(`${at}.database: got ${JSON.stringify(t.database)}; ${database}`);
     const bucketUri = parseGcsUri(t.bucket);
     if (typeof bucketUri === "string") {
       problems.push(`${at}.bucket: got ${JSON.stringify(t.bucket)}; ${bucketUri}`);
     } else if (bucketUri.path !== "") {
-      problems.push(`${at}.bucket: got ${JSON.stringify(t.bucket)}; expected only gs://BUCKET, put the folder in "prefix"`);
+      problems.push(
+        `${at}.bucket: got ${JSON.stringify(t.bucket)}; expected only gs://BUCKET, put the folder in "prefix"`,
+      );
     }
     const prefix = (t.prefix ?? "firestore").replace(/^\/+|\/+$/g, "");
     const prefixProblem = objectPathProblem(prefix);
@@ -199,12 +249,19 @@ function parseTargets(raw: string | undefined, problems: string[]): Target[] {
     const collectionIds = t.collectionIds ?? [];
     for (const p of collectionIdsProblems(collectionIds)) problems.push(`${at}.collectionIds: ${p}`);
     if (problems.length === before && typeof database !== "string" && typeof bucketUri !== "string") {
-      targets.push({ database, bucket: bucketUri.bucket, prefix, collectionIds, namespaceIds: t.namespaceIds ?? [] });
+      targets.push({
+        database,
+        bucket: bucketUri.bucket,
+        prefix,
+        collectionIds,
+        namespaceIds: t.namespaceIds ?? [],
+      });
     }
   });
   const seen = new Set<string>();
   for (const t of targets) {
-    if (seen.has(t.database.name)) problems.push(`${name}: database ${t.database.name} is listed twice`);
+    if (seen.has(t.database.name))
+      problems.push(`${name}: database ${t.database.name} is listed twice; expected each database once`);
     seen.add(t.database.name);
   }
   return targets;
@@ -212,22 +269,32 @@ function parseTargets(raw: string | undefined, problems: string[]): Target[] {
 
 function parseAllowlist(raw: string, problems: string[]): string[] {
   const buckets: string[] = [];
-  for (const item of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const uri = parseGcsUri(item);
     const plain = typeof uri === "string" && !item.startsWith("gs://") ? bucketNameProblem(item) : "scheme";
     if (typeof uri !== "string" && uri.path === "") buckets.push(uri.bucket);
     else if (plain === undefined) buckets.push(item);
-    else problems.push(`MANUAL_BUCKET_ALLOWLIST: got ${JSON.stringify(item)}; expected a comma-separated list of ${GCS_FORM.split(" or ")[0]}`);
+    else
+      problems.push(
+        `MANUAL_BUCKET_ALLOWLIST: got ${JSON.stringify(item)}; expected a comma-separated list of ${GCS_FORM.split(" or ")[0]}`,
+      );
   }
   return buckets;
 }
 
 function prefixTemplateProblem(template: string): string | undefined {
   const accepted = `a path using {${TEMPLATE_TOKENS.join("}, {")}} that contains {database} and {stamp}`;
-  const unknown = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((t) => !(TEMPLATE_TOKENS as readonly string[]).includes(t ?? ""));
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
+    .map((m) => m[1])
+    .filter((t) => !(TEMPLATE_TOKENS as readonly string[]).includes(t ?? ""));
   if (unknown.length > 0) return `${accepted} (unknown token {${unknown.join("}, {")}})`;
-  if (!template.includes("{database}") || !template.includes("{stamp}")) return `${accepted}, so that two databases or two runs never share a folder`;
-  if (template.split("/").some((p) => p === "" || p === "." || p === "..")) return `${accepted}, without empty, "." or ".." segments`;
+  if (!template.includes("{database}") || !template.includes("{stamp}"))
+    return `${accepted}, so that two databases or two runs never share a folder`;
+  if (template.split("/").some((p) => p === "" || p === "." || p === ".."))
+    return `${accepted}, without empty, "." or ".." segments`;
   return undefined;
 }
 

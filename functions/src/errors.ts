@@ -1,5 +1,11 @@
 /** Google API status names that are worth retrying with backoff; everything else is final. */
-const RETRYABLE_STATUSES = new Set(["RESOURCE_EXHAUSTED", "UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "ABORTED"]);
+const RETRYABLE_STATUSES = new Set([
+  "RESOURCE_EXHAUSTED",
+  "UNAVAILABLE",
+  "INTERNAL",
+  "DEADLINE_EXCEEDED",
+  "ABORTED",
+]);
 const RETRYABLE_HTTP = new Set([408, 429, 500, 502, 503, 504]);
 
 /** An error answered by (or on the way to) a Google REST API, classified once. */
@@ -31,7 +37,9 @@ export class ApiError extends Error {
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n- ${problems.join("\n- ")}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n- ${problems.join("\n- ")}`,
+    );
   }
 }
 

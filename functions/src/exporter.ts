@@ -51,7 +51,11 @@ class FoundOwner extends Error {
  * Handles one trigger delivery: validate, plan, then for each run claim → export → record.
  * It never waits for an export to finish; the checker follows it.
  */
-export async function handleTrigger(body: string, delivery: DeliveryMeta, deps: ExporterDeps): Promise<TriggerResult> {
+export async function handleTrigger(
+  body: string,
+  delivery: DeliveryMeta,
+  deps: ExporterDeps,
+): Promise<TriggerResult> {
   const { config, log } = deps;
   const request = parseTriggerMessage(body, config, deps.now());
   if ("problems" in request) {
@@ -83,11 +87,19 @@ async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome
   const { ledger, log } = deps;
   const base = { runKey: plan.runKey, database: plan.database, outputUriPrefix: plan.outputUriPrefix };
   const ids = { runKey: plan.runKey, database: plan.database, outputUriPrefix: plan.outputUriPrefix };
+  let leased = false;
   try {
-    let run: RunRecord = { ...plan, leaseUntil: new Date(deps.now().getTime() + leaseMs(deps.config)).toISOString() };
+    let run: RunRecord = {
+      ...plan,
+      leaseUntil: new Date(deps.now().getTime() + leaseMs(deps.config)).toISOString(),
+    };
     const existing = await ledger.claim(run);
+    leased = !existing;
     if (existing) {
-      const taken = existing.state === "CLAIMED" && !existing.operationName ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config)) : undefined;
+      const taken =
+        existing.state === "CLAIMED" && !existing.operationName
+          ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config))
+          : undefined;
       if (!taken) {
         log({
           severity: "INFO",
@@ -97,22 +109,38 @@ async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome
           state: existing.state,
           operationName: existing.operationName,
         });
-        return { ...base, outputUriPrefix: existing.outputUriPrefix, outcome: "duplicate", ...(existing.operationName && { operationName: existing.operationName }) };
+        return {
+          ...base,
+          outputUriPrefix: existing.outputUriPrefix,
+          outcome: "duplicate",
+          ...(existing.operationName && { operationName: existing.operationName }),
+        };
       }
       run = taken;
+      leased = true;
       // An earlier delivery may have started the export and died before recording it.
       const owner = await findOwner(run, deps);
       if (owner) return await adopt(run, owner, deps, "an earlier delivery started it");
     }
     return await callExport(run, deps);
   } catch (error) {
+    // Hand the lease back so the redelivery asked for below can take over (and adopt an export this
+    // delivery may have started) instead of finding the lease held and acknowledging as a duplicate.
+    if (leased)
+      await ledger
+        .update(plan.runKey, { leaseUntil: null, updatedAt: deps.now().toISOString() })
+        .catch(() => undefined);
     log({
       severity: "ERROR",
       event: "export.error",
       message: `Run ${plan.runKey} could not be started and will be retried on redelivery: ${errorText(error)}`,
       ...ids,
     });
-    return { ...base, outcome: "retry", error: { status: error instanceof ApiError ? error.status : "UNKNOWN", message: errorText(error) } };
+    return {
+      ...base,
+      outcome: "retry",
+      error: { status: error instanceof ApiError ? error.status : "UNKNOWN", message: errorText(error) },
+    };
   }
 }
 
@@ -142,7 +170,8 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
       },
     });
   } catch (error) {
-    if (error instanceof FoundOwner) return adopt(run, error.operation, deps, "an earlier attempt of this delivery started it");
+    if (error instanceof FoundOwner)
+      return adopt(run, error.operation, deps, "an earlier attempt of this delivery started it");
     if (!(error instanceof ApiError)) throw error;
     if (error.pathAlreadyExists) {
       const owner = await findOwner(run, deps);
@@ -152,7 +181,12 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
       await ledger.update(run.runKey, {
         leaseUntil: null,
         updatedAt: deps.now().toISOString(),
-        error: { code: error.httpStatus, status: error.status, message: error.message, hint: "retryable: Pub/Sub redelivers the trigger" },
+        error: {
+          code: error.httpStatus,
+          status: error.status,
+          message: error.message,
+          hint: "retryable: Pub/Sub redelivers the trigger",
+        },
       });
       log({
         severity: "ERROR",
@@ -162,21 +196,45 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
         status: error.status,
         error: error.message,
       });
-      return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "retry", error: { status: error.status, message: error.message } };
+      return {
+        runKey: run.runKey,
+        database: run.database,
+        outputUriPrefix: run.outputUriPrefix,
+        outcome: "retry",
+        error: { status: error.status, message: error.message },
+      };
     }
-    const runError: RunError = { code: error.httpStatus, status: error.status, message: error.message, hint: await hintFor(error, run, deps) };
+    const runError: RunError = {
+      code: error.httpStatus,
+      status: error.status,
+      message: error.message,
+      hint: await hintFor(error, run, deps),
+    };
     const now = deps.now().toISOString();
-    await ledger.update(run.runKey, { state: "FAILED", error: runError, leaseUntil: null, updatedAt: now, endedAt: now });
+    await ledger.update(run.runKey, {
+      state: "FAILED",
+      error: runError,
+      leaseUntil: null,
+      updatedAt: now,
+      endedAt: now,
+    });
     log({
       severity: "ERROR",
       event: "export.failed",
-      message: `exportDocuments for ${run.database} failed for good: ${runError.status}: ${runError.message}. ${runError.hint ?? ""}`.trim(),
+      message:
+        `exportDocuments for ${run.database} failed for good: ${runError.status}: ${runError.message}. ${runError.hint ?? ""}`.trim(),
       ...ids,
       status: runError.status,
       error: runError.message,
       hint: runError.hint,
     });
-    return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "failed", error: runError };
+    return {
+      runKey: run.runKey,
+      database: run.database,
+      outputUriPrefix: run.outputUriPrefix,
+      outcome: "failed",
+      error: runError,
+    };
   }
   await recordOperation(run, operation, deps);
   log({
@@ -188,10 +246,21 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
     snapshotTime: run.request.snapshotTime,
     collectionIds: run.request.collectionIds,
   });
-  return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "started", operationName: operation.name };
+  return {
+    runKey: run.runKey,
+    database: run.database,
+    outputUriPrefix: run.outputUriPrefix,
+    outcome: "started",
+    operationName: operation.name,
+  };
 }
 
-async function adopt(run: RunRecord, operation: OperationView, deps: ExporterDeps, why: string): Promise<RunOutcome> {
+async function adopt(
+  run: RunRecord,
+  operation: OperationView,
+  deps: ExporterDeps,
+  why: string,
+): Promise<RunOutcome> {
   await recordOperation(run, operation, deps);
   deps.log({
     severity: "NOTICE",
@@ -202,7 +271,13 @@ async function adopt(run: RunRecord, operation: OperationView, deps: ExporterDep
     outputUriPrefix: run.outputUriPrefix,
     operationName: operation.name,
   });
-  return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix, outcome: "adopted", operationName: operation.name };
+  return {
+    runKey: run.runKey,
+    database: run.database,
+    outputUriPrefix: run.outputUriPrefix,
+    outcome: "adopted",
+    operationName: operation.name,
+  };
 }
 
 async function recordOperation(run: RunRecord, operation: OperationView, deps: ExporterDeps): Promise<void> {
@@ -249,13 +324,22 @@ async function hintFor(error: ApiError, run: RunRecord, deps: ExporterDeps): Pro
   }
 }
 
-async function recordRejection(body: string, delivery: DeliveryMeta, problems: string[], deps: ExporterDeps): Promise<void> {
+async function recordRejection(
+  body: string,
+  delivery: DeliveryMeta,
+  problems: string[],
+  deps: ExporterDeps,
+): Promise<void> {
   const now = deps.now().toISOString();
   try {
     await deps.ledger.claim({
       runKey: `rejected:${delivery.messageId}`,
       database: "",
-      trigger: { kind: "manual", messageId: delivery.messageId, publishTime: delivery.publishTime.toISOString() },
+      trigger: {
+        kind: "manual",
+        messageId: delivery.messageId,
+        publishTime: delivery.publishTime.toISOString(),
+      },
       outputUriPrefix: "",
       apiVersion: deps.config.apiVersion,
       request: { outputUriPrefix: "" },
@@ -264,12 +348,21 @@ async function recordRejection(body: string, delivery: DeliveryMeta, problems: s
       updatedAt: now,
       endedAt: now,
       attempts: 1,
-      error: { status: "INVALID_ARGUMENT", message: problems.join("; "), hint: `message body: ${body.slice(0, 500)}` },
+      error: {
+        status: "INVALID_ARGUMENT",
+        message: problems.join("; "),
+        hint: `message body: ${body.slice(0, 500)}`,
+      },
       alerts: {},
     });
   } catch (error) {
     // The rejection is already in the log; a ledger outage must not make Pub/Sub redeliver a bad message forever.
-    deps.log({ severity: "ERROR", event: "ledger.error", message: `Could not record rejected message ${delivery.messageId}: ${errorText(error)}`, messageId: delivery.messageId });
+    deps.log({
+      severity: "ERROR",
+      event: "ledger.error",
+      message: `Could not record rejected message ${delivery.messageId}: ${errorText(error)}`,
+      messageId: delivery.messageId,
+    });
   }
 }
 

@@ -16,7 +16,10 @@ export interface MessagePublishedData {
 }
 
 /** Decodes the Pub/Sub envelope; the CloudEvent id and time stand in when the message lacks them. */
-export function decodePubSubEvent(event: CloudEvent<MessagePublishedData>): { body: string; delivery: DeliveryMeta } {
+export function decodePubSubEvent(event: CloudEvent<MessagePublishedData>): {
+  body: string;
+  delivery: DeliveryMeta;
+} {
   const message = event.data?.message ?? {};
   const body = message.data ? Buffer.from(message.data, "base64").toString("utf8") : "";
   const publishTime = new Date(message.publishTime ?? message.publish_time ?? event.time ?? Date.now());
@@ -39,7 +42,9 @@ export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
     const { body, delivery } = decodePubSubEvent(event);
     const result = await handleTrigger(body, delivery, await deps());
     if (result.redeliver) {
-      const failed = result.runs.filter((r) => r.outcome === "retry").map((r) => `${r.database}: ${r.error?.message ?? "error"}`);
+      const failed = result.runs
+        .filter((r) => r.outcome === "retry")
+        .map((r) => `${r.database}: ${r.error?.message ?? "error"}`);
       throw new Error(`Retryable failure, redelivery requested for ${failed.join("; ")}`);
     }
     return result;

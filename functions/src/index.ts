@@ -20,7 +20,12 @@ function loadConfig(): Config {
     return parseConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      log({ severity: "CRITICAL", event: "config.invalid", message: error.message, problems: error.problems });
+      log({
+        severity: "CRITICAL",
+        event: "config.invalid",
+        message: error.message,
+        problems: error.problems,
+      });
     }
     throw error;
   }

@@ -44,7 +44,7 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
       return db.runTransaction(async (tx) => {
         const snapshot = await tx.get(ref);
         const run = snapshot.data() as RunRecord | undefined;
-        if (!run || run.state !== "CLAIMED" || run.operationName) return undefined;
+        if (run?.state !== "CLAIMED" || run.operationName) return undefined;
         if (run.leaseUntil && new Date(run.leaseUntil).getTime() > now.getTime()) return undefined;
         const taken: RunRecord = {
           ...run,
@@ -69,5 +69,9 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
 /** Loads the Firestore client lazily: ~300 ms of module loading that only the ledger needs. */
 export async function loadFirestore(database: DatabaseName): Promise<Firestore> {
   const { Firestore } = await import("@google-cloud/firestore");
-  return new Firestore({ projectId: database.project, databaseId: database.databaseId, ignoreUndefinedProperties: true });
+  return new Firestore({
+    projectId: database.project,
+    databaseId: database.databaseId,
+    ignoreUndefinedProperties: true,
+  });
 }

@@ -12,7 +12,9 @@ export interface LogEntry {
 export type Logger = (entry: LogEntry) => void;
 
 /** Writes one JSON object per line to stdout, the format Cloud Run/Functions ingest without an SDK. */
-export function createJsonLogger(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
+export function createJsonLogger(
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Logger {
   return (entry) => write(JSON.stringify(entry));
 }
 

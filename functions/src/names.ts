@@ -14,14 +14,17 @@ export interface DatabaseName {
 const PROJECT_ID = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const DATABASE_ID = /^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 
-export const DATABASE_FORM = "projects/PROJECT_ID/databases/DATABASE_ID (DATABASE_ID is (default) or 4-63 of a-z 0-9 -)";
+export const DATABASE_FORM =
+  "projects/PROJECT_ID/databases/DATABASE_ID (DATABASE_ID is (default) or 4-63 of a-z 0-9 -)";
 
 export function parseDatabaseName(value: string): DatabaseName | string {
   const match = /^projects\/([^/]+)\/databases\/([^/]+)$/.exec(value);
   if (!match) return `expected ${DATABASE_FORM}`;
   const [, project = "", databaseId = ""] = match;
-  if (!PROJECT_ID.test(project)) return `project id "${project}" is not a valid Google Cloud project id`;
-  if (!DATABASE_ID.test(databaseId)) return `database id "${databaseId}" is not valid; expected (default) or 4-63 of a-z 0-9 - starting with a letter`;
+  if (!PROJECT_ID.test(project))
+    return `project id "${project}" is not a valid Google Cloud project id; expected 6-30 of a-z 0-9 - starting with a letter`;
+  if (!DATABASE_ID.test(databaseId))
+    return `database id "${databaseId}" is not valid; expected (default) or 4-63 of a-z 0-9 - starting with a letter`;
   return { project, databaseId, name: value };
 }
 
@@ -40,7 +43,8 @@ export const MAX_COLLECTION_IDS = 100;
 /** Problems with a list of collection ids, all at once. */
 export function collectionIdsProblems(ids: readonly string[]): string[] {
   const problems = ids.map(collectionIdProblem).filter((p): p is string => p !== undefined);
-  if (ids.length > MAX_COLLECTION_IDS) problems.push(`${ids.length} collection ids given; the API accepts at most ${MAX_COLLECTION_IDS}`);
+  if (ids.length > MAX_COLLECTION_IDS)
+    problems.push(`${ids.length} collection ids given; the API accepts at most ${MAX_COLLECTION_IDS}`);
   if (new Set(ids).size !== ids.length) problems.push("collection ids are repeated");
   return problems;
 }
@@ -50,10 +54,13 @@ export function bucketNameProblem(name: string): string | undefined {
   const form = "3-63 characters (222 with dots) of a-z 0-9 - _ ., starting and ending with a letter or digit";
   if (!/^[a-z0-9][a-z0-9._-]*[a-z0-9]$/.test(name)) return `bucket name "${name}" is not valid: ${form}`;
   const limit = name.includes(".") ? 222 : 63;
-  if (name.length < 3 || name.length > limit) return `bucket name "${name}" has ${name.length} characters: ${form}`;
-  if (name.split(".").some((part) => part.length > 63)) return `bucket name "${name}" has a dot-separated part over 63 characters`;
+  if (name.length < 3 || name.length > limit)
+    return `bucket name "${name}" has ${name.length} characters: ${form}`;
+  if (name.split(".").some((part) => part.length > 63))
+    return `bucket name "${name}" has a dot-separated part over 63 characters`;
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return `bucket name "${name}" looks like an IP address`;
-  if (name.startsWith("goog") || name.includes("google")) return `bucket name "${name}" may not start with "goog" or contain "google"`;
+  if (name.startsWith("goog") || name.includes("google"))
+    return `bucket name "${name}" may not start with "goog" or contain "google"`;
   return undefined;
 }
 
@@ -67,7 +74,7 @@ export const GCS_FORM = "gs://BUCKET or gs://BUCKET/PATH";
 
 /** Parses `gs://bucket[/path]`, normalising trailing slashes; returns the problem as a string. */
 export function parseGcsUri(value: string): GcsUri | string {
-  const match = /^gs:\/\/([^/]*)(?:\/(.*))?$/.exec(value);
+  const match = /^gs:\/\/([^/]*)(?:\/([\s\S]*))?$/.exec(value);
   if (!match) return `expected ${GCS_FORM} (the gs:// scheme is required)`;
   const bucket = match[1] ?? "";
   const bucketProblem = bucketNameProblem(bucket);
@@ -85,8 +92,10 @@ export function objectPathProblem(path: string): string | undefined {
   const parts = path.split("/");
   if (parts.some((p) => p === "")) return `path "${path}" contains an empty segment ("//")`;
   if (parts.some((p) => p === "." || p === "..")) return `path "${path}" contains "." or ".." segments`;
-  if (/[\r\n#[\]*?]/.test(path)) return `path "${path}" contains characters Cloud Storage advises against (# [ ] * ? or line breaks)`;
-  if (Buffer.byteLength(path, "utf8") > 900) return `path "${path.slice(0, 40)}…" is too long (at most 900 bytes, leaving room for export files)`;
+  if (/[\r\n#[\]*?]/.test(path))
+    return `path "${path}" contains characters Cloud Storage advises against (# [ ] * ? or line breaks)`;
+  if (Buffer.byteLength(path, "utf8") > 900)
+    return `path "${path.slice(0, 40)}…" is too long (at most 900 bytes, leaving room for export files)`;
   return undefined;
 }
 

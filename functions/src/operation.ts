@@ -40,11 +40,18 @@ export interface OperationView {
 /** Maps the raw JSON to a view: a missing `done` means running, counters arrive as strings. */
 export function parseOperation(raw: RawOperation): OperationView {
   const m = raw.metadata ?? {};
-  const state = m.operationState === "STATE_UNSPECIFIED" || !m.operationState ? "OPERATION_STATE_UNSPECIFIED" : m.operationState;
+  const state =
+    m.operationState === "STATE_UNSPECIFIED" || !m.operationState
+      ? "OPERATION_STATE_UNSPECIFIED"
+      : m.operationState;
   const view: OperationView = { name: raw.name ?? "", done: raw.done === true, operationState: state };
   if (raw.error) {
     const code = raw.error.code ?? 2;
-    view.error = { code, status: statusForCode(code), message: raw.error.message ?? "(the operation reported an error without a message)" };
+    view.error = {
+      code,
+      status: statusForCode(code),
+      message: raw.error.message ?? "(the operation reported an error without a message)",
+    };
   }
   const prefix = raw.response?.outputUriPrefix ?? m.outputUriPrefix;
   if (prefix) view.outputUriPrefix = prefix;
@@ -57,7 +64,11 @@ export function parseOperation(raw: RawOperation): OperationView {
   return view;
 }
 
-function setCount(view: OperationView, key: "documents" | "bytes" | "estimatedDocuments" | "estimatedBytes", raw: string | number | undefined) {
+function setCount(
+  view: OperationView,
+  key: "documents" | "bytes" | "estimatedDocuments" | "estimatedBytes",
+  raw: string | number | undefined,
+) {
   if (raw === undefined) return;
   const n = Number(raw);
   if (Number.isFinite(n) && n >= 0) view[key] = n;
@@ -70,8 +81,10 @@ function setCount(view: OperationView, key: "documents" | "bytes" | "estimatedDo
  */
 export function runStateOf(op: OperationView): RunState {
   if (!op.done) return "RUNNING";
-  if (op.error) return op.error.status === "CANCELLED" || op.operationState === "CANCELLED" ? "CANCELLED" : "FAILED";
-  if (op.operationState === "SUCCESSFUL" || op.operationState === "OPERATION_STATE_UNSPECIFIED") return "SUCCESSFUL";
+  if (op.error)
+    return op.error.status === "CANCELLED" || op.operationState === "CANCELLED" ? "CANCELLED" : "FAILED";
+  if (op.operationState === "SUCCESSFUL" || op.operationState === "OPERATION_STATE_UNSPECIFIED")
+    return "SUCCESSFUL";
   if (op.operationState === "CANCELLED") return "CANCELLED";
   return "FAILED";
 }

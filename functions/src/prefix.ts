@@ -27,7 +27,8 @@ export function buildOutputPrefix(input: PrefixInput): string {
   let stamp = formatStamp(time, timeZone);
   if (manual) {
     const label = manual.label ? `-${slugify(manual.label)}` : "";
-    stamp = `${stamp}${label}-${shortHash(manual.messageId)}`;
+    // The database name is hashed in too: an explicit base keeps only the database id, which two projects can share.
+    stamp = `${stamp}${label}-${shortHash(`${manual.messageId} ${target.database.name}`)}`;
   }
   if (input.explicitBase) {
     const { bucket, path } = input.explicitBase;

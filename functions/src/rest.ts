@@ -22,7 +22,10 @@ export function createRestCall(options: RestOptions, headers: HeaderSource = aut
     const url = `${options.endpoint}${path}`;
     const init: RequestInit = {
       method,
-      headers: { ...(await headers()), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        ...(await headers()),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       signal: AbortSignal.timeout(options.timeoutMs),
     };
     if (body !== undefined) init.body = JSON.stringify(body);
@@ -30,7 +33,8 @@ export function createRestCall(options: RestOptions, headers: HeaderSource = aut
     try {
       response = await fetch(url, init);
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+      const timedOut =
+        error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
       const status = timedOut ? "DEADLINE_EXCEEDED" : "UNAVAILABLE";
       const why = timedOut ? `no answer within ${options.timeoutMs} ms` : describeNetworkError(error);
       throw new ApiError(0, status, `${method} ${url}: ${why}`, true);
@@ -62,10 +66,14 @@ function describeNetworkError(error: unknown): string {
 
 function authHeaders(options: RestOptions): HeaderSource {
   if (options.endpoint.startsWith("http://")) return async () => ({});
-  let auth: Promise<{ getRequestHeaders(url?: string): Promise<Headers | Record<string, string>> }> | undefined;
+  let auth:
+    | Promise<{ getRequestHeaders(url?: string): Promise<Headers | Record<string, string>> }>
+    | undefined;
   return async () => {
     // Loaded on first use: the local stack and unit tests never pay for it.
-    auth ??= import("google-auth-library").then(({ GoogleAuth }) => new GoogleAuth({ scopes: options.scopes }));
+    auth ??= import("google-auth-library").then(
+      ({ GoogleAuth }) => new GoogleAuth({ scopes: options.scopes }),
+    );
     const headers = await (await auth).getRequestHeaders();
     return headers instanceof Headers ? Object.fromEntries(headers.entries()) : headers;
   };
@@ -73,7 +81,8 @@ function authHeaders(options: RestOptions): HeaderSource {
 
 /** The identity requests are made as, for error messages (F8). */
 export async function callerIdentity(endpoint: string): Promise<string> {
-  if (endpoint.startsWith("http://")) return "the local stack's anonymous caller (no credentials on a loopback endpoint)";
+  if (endpoint.startsWith("http://"))
+    return "the local stack's anonymous caller (no credentials on a loopback endpoint)";
   try {
     const { GoogleAuth } = await import("google-auth-library");
     const credentials = await new GoogleAuth().getCredentials();

@@ -19,7 +19,11 @@ export function backoffDelay(attempt: number, baseDelayMs: number, random: () =>
 }
 
 /** Runs `fn`, retrying retryable ApiErrors within the policy; the last error is rethrown. */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks): Promise<T> {
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  hooks: RetryHooks,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);

@@ -72,7 +72,12 @@ export interface DeliveryMeta {
  * Pure: the same trigger and delivery always plan the same runs, whatever `now` is, except for
  * the snapshot time, which the ledger keeps from the first delivery.
  */
-export function planRuns(request: TriggerRequest, delivery: DeliveryMeta, config: Config, now: Date): RunRecord[] {
+export function planRuns(
+  request: TriggerRequest,
+  delivery: DeliveryMeta,
+  config: Config,
+  now: Date,
+): RunRecord[] {
   const created = now.toISOString();
   if (request.kind === "scheduled") {
     const at = scheduledTimeOf(delivery);
@@ -83,8 +88,18 @@ export function planRuns(request: TriggerRequest, delivery: DeliveryMeta, config
         target,
         created,
         runKey: `schedule:${target.database.project}:${target.database.databaseId}:${slot.toISOString()}`,
-        trigger: { kind: "scheduled", messageId: delivery.messageId, publishTime: delivery.publishTime.toISOString(), slot: slot.toISOString() },
-        outputUriPrefix: buildOutputPrefix({ target, template: config.prefixTemplate, timeZone: config.prefixTimeZone, time: slot }),
+        trigger: {
+          kind: "scheduled",
+          messageId: delivery.messageId,
+          publishTime: delivery.publishTime.toISOString(),
+          slot: slot.toISOString(),
+        },
+        outputUriPrefix: buildOutputPrefix({
+          target,
+          template: config.prefixTemplate,
+          timeZone: config.prefixTimeZone,
+          time: slot,
+        }),
         collectionIds: target.collectionIds,
         namespaceIds: target.namespaceIds,
         snapshotTime: chooseSnapshotTime(slot, now),
@@ -110,7 +125,10 @@ export function planRuns(request: TriggerRequest, delivery: DeliveryMeta, config
         template: config.prefixTemplate,
         timeZone: config.prefixTimeZone,
         time: delivery.publishTime,
-        manual: { messageId: delivery.messageId, ...(request.label !== undefined && { label: request.label }) },
+        manual: {
+          messageId: delivery.messageId,
+          ...(request.label !== undefined && { label: request.label }),
+        },
         ...(request.outputBase && { explicitBase: request.outputBase }),
       }),
       collectionIds: request.collectionIds ?? target.collectionIds,

@@ -7,7 +7,10 @@ import { CronExpressionParser } from "cron-parser";
  */
 export function scheduledSlot(cron: string, timeZone: string, at: Date): Date {
   // cron-parser's prev() is strictly before currentDate; nudge so a publish exactly on the slot counts.
-  const expression = CronExpressionParser.parse(cron, { currentDate: new Date(at.getTime() + 1), tz: timeZone });
+  const expression = CronExpressionParser.parse(cron, {
+    currentDate: new Date(at.getTime() + 1),
+    tz: timeZone,
+  });
   return expression.prev().toDate();
 }
 

@@ -36,20 +36,29 @@ const FIELDS = "database, collectionIds, namespaceIds, snapshotTime, label, reas
  * Validates a trigger message body (DESIGN 3.2). Returns the request or the list of every
  * problem found; nothing is exported when there is a problem.
  */
-export function parseTriggerMessage(body: string, config: Config, now: Date): TriggerRequest | { problems: string[] } {
+export function parseTriggerMessage(
+  body: string,
+  config: Config,
+  now: Date,
+): TriggerRequest | { problems: string[] } {
   if (body.trim() === "") return { kind: "scheduled" };
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    return { problems: [`the message body is not JSON (got ${JSON.stringify(body.slice(0, 60))}); expected a JSON object with fields ${FIELDS}`] };
+    return {
+      problems: [
+        `the message body is not JSON (got ${JSON.stringify(body.slice(0, 60))}); expected a JSON object with fields ${FIELDS}`,
+      ],
+    };
   }
   const shape = messageShape.safeParse(json);
   if (!shape.success) {
     return {
       problems: shape.error.issues.map((issue) => {
         const where = issue.path.length ? issue.path.join(".") : "message";
-        if (issue.code === "unrecognized_keys") return `unknown field(s) ${issue.keys.join(", ")}; accepted fields: ${FIELDS}`;
+        if (issue.code === "unrecognized_keys")
+          return `unknown field(s) ${issue.keys.join(", ")}; accepted fields: ${FIELDS}`;
         return `${where}: ${issue.message}`;
       }),
     };
@@ -60,16 +69,24 @@ export function parseTriggerMessage(body: string, config: Config, now: Date): Tr
   const problems: string[] = [];
   const configured = config.targets.map((t) => t.database.name);
   if (m.database !== undefined && !configured.includes(m.database)) {
-    problems.push(`database ${JSON.stringify(m.database)} is not configured; configured: ${configured.join(", ")}`);
+    problems.push(
+      `database ${JSON.stringify(m.database)} is not configured; configured: ${configured.join(", ")}`,
+    );
   }
-  if (m.collectionIds) problems.push(...collectionIdsProblems(m.collectionIds).map((p) => `collectionIds: ${p}`));
-  if (m.namespaceIds && config.apiVersion !== "v1") problems.push("namespaceIds need the v1 Admin API (FIRESTORE_ADMIN_API_VERSION=v1)");
+  if (m.collectionIds)
+    problems.push(...collectionIdsProblems(m.collectionIds).map((p) => `collectionIds: ${p}`));
+  if (m.namespaceIds && config.apiVersion !== "v1")
+    problems.push("namespaceIds need the v1 Admin API (FIRESTORE_ADMIN_API_VERSION=v1)");
   let snapshotTime: Date | undefined;
   if (m.snapshotTime !== undefined) {
     snapshotTime = new Date(m.snapshotTime);
-    const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(m.snapshotTime);
+    const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(
+      m.snapshotTime,
+    );
     if (!rfc3339 || Number.isNaN(snapshotTime.getTime())) {
-      problems.push(`snapshotTime ${JSON.stringify(m.snapshotTime)} is not an RFC 3339 time such as 2026-12-03T02:00:00Z`);
+      problems.push(
+        `snapshotTime ${JSON.stringify(m.snapshotTime)} is not an RFC 3339 time such as 2026-12-03T02:00:00Z`,
+      );
     } else if (snapshotTime.getTime() % 60_000 !== 0) {
       problems.push(`snapshotTime ${m.snapshotTime} is not a whole minute (seconds must be 00)`);
     } else if (snapshotTime.getTime() >= now.getTime()) {
@@ -78,13 +95,17 @@ export function parseTriggerMessage(body: string, config: Config, now: Date): Tr
       problems.push("snapshotTime needs the v1 Admin API (FIRESTORE_ADMIN_API_VERSION=v1)");
     }
   }
-  if (m.label !== undefined && !/[a-z0-9]/i.test(m.label)) problems.push("label needs at least one letter or digit");
+  if (m.label !== undefined && !/[a-z0-9]/i.test(m.label))
+    problems.push("label needs at least one letter or digit");
   let outputBase: GcsUri | undefined;
   if (m.outputUriPrefix !== undefined) {
     const uri = parseGcsUri(m.outputUriPrefix);
-    if (typeof uri === "string") problems.push(`outputUriPrefix ${JSON.stringify(m.outputUriPrefix)}: ${uri}; expected ${GCS_FORM}`);
+    if (typeof uri === "string")
+      problems.push(`outputUriPrefix ${JSON.stringify(m.outputUriPrefix)}: ${uri}; expected ${GCS_FORM}`);
     else if (!config.manualBucketAllowlist.includes(uri.bucket)) {
-      problems.push(`outputUriPrefix bucket "${uri.bucket}" is not allowed; allowed buckets: ${config.manualBucketAllowlist.join(", ") || "(none)"}`);
+      problems.push(
+        `outputUriPrefix bucket "${uri.bucket}" is not allowed; allowed buckets: ${config.manualBucketAllowlist.join(", ") || "(none)"}`,
+      );
     } else outputBase = uri;
   }
   if (problems.length > 0) return { problems };

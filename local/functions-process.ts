@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { createInterface } from "node:readline";
+
+/** A functions-framework process serving one entry point, exactly as Cloud Functions would. */
+export interface FunctionProcess {
+  target: string;
+  url: string;
+  /** Structured log lines the function wrote (JSON lines only). */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export interface FunctionProcessOptions {
+  target: string;
+  /** Built JavaScript entry module (dist/functions/src/index.js). */
+  source: string;
+  port: number;
+  env: Record<string, string>;
+  /** Where the raw output goes, for troubleshooting. */
+  logFile: string;
+  startTimeoutMs?: number;
+}
+
+const require = createRequire(import.meta.url);
+
+export async function startFunctionProcess(options: FunctionProcessOptions): Promise<FunctionProcess> {
+  // The package exports no subpath for its CLI; its bin entry sits next to the resolved index.
+  const main = path.join(path.dirname(require.resolve("@google-cloud/functions-framework")), "main.js");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      main,
+      `--target=${options.target}`,
+      "--signature-type=cloudevent",
+      `--source=${options.source}`,
+      `--port=${options.port}`,
+    ],
+    { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  const file = createWriteStream(options.logFile, { flags: "a" });
+  let exited: { code: number | null } | undefined;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once("exit", (code) => {
+      exited = { code };
+      resolve();
+    });
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on("line", (line) => {
+      file.write(`${line}\n`);
+      if (line.startsWith("{")) {
+        try {
+          logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // a plain line that happens to start with a brace
+        }
+      }
+    });
+  }
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 20_000);
+  while (Date.now() < deadline) {
+    if (exited) {
+      throw new Error(
+        `${options.target} exited with code ${exited.code} while starting; see ${options.logFile}:\n${tail(logs)}`,
+      );
+    }
+    try {
+      await fetch(url, { method: "GET", signal: AbortSignal.timeout(500) });
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  if (Date.now() >= deadline) {
+    child.kill("SIGKILL");
+    throw new Error(`${options.target} did not accept connections on ${url} in time; see ${options.logFile}`);
+  }
+  return {
+    target: options.target,
+    url,
+    logs,
+    async stop() {
+      if (!exited) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exitedPromise;
+        clearTimeout(timer);
+      }
+      file.end();
+    },
+  };
+}
+
+function tail(logs: Array<Record<string, unknown>>): string {
+  return logs
+    .slice(-5)
+    .map((l) => String(l.message ?? JSON.stringify(l)))
+    .join("\n");
+}

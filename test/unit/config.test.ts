@@ -1,0 +1,507 @@
+import { describe, expect, it, vi } from "vitest";
+import { CONFIG_VARIABLES, parseConfig } from "../../functions/src/config.js";
+import { ConfigError } from "../../functions/src/errors.js";
+
+type Env = Record<string, string | undefined>;
+
+const DB = "projects/my-project/databases/(default)";
+const minimalEnv: Env = { EXPORT_TARGETS: JSON.stringify([{ database: DB, bucket: "gs://my-bucket" }]) };
+
+function targetsEnv(...targets: unknown[]): Env {
+  return { EXPORT_TARGETS: JSON.stringify(targets) };
+}
+
+/** The ConfigError parseConfig throws; fails the test when it accepts the environment. */
+function configError(env: Env): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`parseConfig accepted an invalid environment: ${JSON.stringify(env)}`);
+}
+
+describe("parseConfig: valid environments", () => {
+  it("fills every default from a minimal environment", () => {
+    const config = parseConfig(minimalEnv);
+    expect(config).toEqual({
+      targets: [
+        {
+          database: { project: "my-project", databaseId: "(default)", name: DB },
+          bucket: "my-bucket",
+          prefix: "firestore",
+          collectionIds: [],
+          namespaceIds: [],
+        },
+      ],
+      schedule: "0 2 * * *",
+      scheduleTimeZone: "UTC",
+      prefixTemplate: "{prefix}/{database}/{yyyy}/{mm}/{dd}/{stamp}",
+      prefixTimeZone: "UTC",
+      consistent: true,
+      apiVersion: "v1",
+      manualBucketAllowlist: ["my-bucket"],
+      ledger: {
+        database: { project: "my-project", databaseId: "(default)", name: DB },
+        collection: "firestoreExporterRuns",
+      },
+      retry: { maxAttempts: 5, baseDelayMs: 1000, requestTimeoutMs: 30000 },
+      endpoints: {
+        firestoreAdmin: "https://firestore.googleapis.com",
+        storage: "https://storage.googleapis.com",
+      },
+    });
+  });
+
+  it("treats blank variables as unset", () => {
+    const config = parseConfig({
+      ...minimalEnv,
+      EXPORT_SCHEDULE: "  ",
+      EXPORT_PREFIX_TIME_ZONE: "",
+      EXPORT_CONSISTENT: " ",
+    });
+    expect(config.schedule).toBe(CONFIG_VARIABLES.EXPORT_SCHEDULE);
+    expect(config.prefixTimeZone).toBe("UTC");
+    expect(config.consistent).toBe(true);
+  });
+
+  it("reads a full environment", () => {
+    const config = parseConfig({
+      EXPORT_TARGETS: JSON.stringify([
+        {
+          database: "projects/my-project/databases/(default)",
+          bucket: "gs://my-bucket",
+          prefix: "nightly/firestore",
+          collectionIds: ["users", "orders"],
+          namespaceIds: ["", "tenant-a"],
+        },
+        { database: "projects/other-project-1/databases/orders-eu", bucket: "gs://eu.backups.example.com" },
+      ]),
+      EXPORT_SCHEDULE: "30 1 * * 1-5",
+      EXPORT_SCHEDULE_TIME_ZONE: "Europe/Paris",
+      EXPORT_PREFIX_TEMPLATE: "{prefix}/{project}/{database}/{yyyy}-{mm}-{dd}/{stamp}",
+      EXPORT_PREFIX_TIME_ZONE: "Asia/Tokyo",
+      EXPORT_CONSISTENT: "false",
+      FIRESTORE_ADMIN_API_VERSION: "v1",
+      MANUAL_BUCKET_ALLOWLIST: "gs://my-bucket, scratch-bucket",
+      LEDGER_DATABASE: "projects/ops-project/databases/exporter-ledger",
+      LEDGER_COLLECTION: "runs",
+      EXPORT_RETRY_MAX_ATTEMPTS: "3",
+      EXPORT_RETRY_BASE_DELAY_MS: "250",
+      EXPORT_REQUEST_TIMEOUT_MS: "10000",
+      FIRESTORE_ADMIN_ENDPOINT: "http://127.0.0.1:8090",
+      STORAGE_ENDPOINT: "http://localhost:8091",
+    });
+    expect(config.targets).toEqual([
+      {
+        database: {
+          project: "my-project",
+          databaseId: "(default)",
+          name: "projects/my-project/databases/(default)",
+        },
+        bucket: "my-bucket",
+        prefix: "nightly/firestore",
+        collectionIds: ["users", "orders"],
+        namespaceIds: ["", "tenant-a"],
+      },
+      {
+        database: {
+          project: "other-project-1",
+          databaseId: "orders-eu",
+          name: "projects/other-project-1/databases/orders-eu",
+        },
+        bucket: "eu.backups.example.com",
+        prefix: "firestore",
+        collectionIds: [],
+        namespaceIds: [],
+      },
+    ]);
+    expect(config).toMatchObject({
+      schedule: "30 1 * * 1-5",
+      scheduleTimeZone: "Europe/Paris",
+      prefixTemplate: "{prefix}/{project}/{database}/{yyyy}-{mm}-{dd}/{stamp}",
+      prefixTimeZone: "Asia/Tokyo",
+      consistent: false,
+      apiVersion: "v1",
+      manualBucketAllowlist: ["my-bucket", "scratch-bucket"],
+      ledger: {
+        database: { project: "ops-project", databaseId: "exporter-ledger" },
+        collection: "runs",
+      },
+      retry: { maxAttempts: 3, baseDelayMs: 250, requestTimeoutMs: 10000 },
+      endpoints: { firestoreAdmin: "http://127.0.0.1:8090", storage: "http://localhost:8091" },
+    });
+  });
+
+  it("accepts v1beta2 without namespace ids", () => {
+    expect(parseConfig({ ...minimalEnv, FIRESTORE_ADMIN_API_VERSION: "v1beta2" }).apiVersion).toBe("v1beta2");
+  });
+
+  it.each([["0 */6 * * *"], ["30 1 * * MON-FRI"], ["0 2 1 * *"], ["*/15 * * * *"]])(
+    "accepts the cron expression %j",
+    (schedule) => {
+      expect(parseConfig({ ...minimalEnv, EXPORT_SCHEDULE: schedule }).schedule).toBe(schedule);
+    },
+  );
+
+  it("defaults the manual allowlist to the configured buckets, each once", () => {
+    const config = parseConfig(
+      targetsEnv(
+        { database: DB, bucket: "gs://shared-bucket" },
+        { database: "projects/my-project/databases/orders-eu", bucket: "gs://shared-bucket", prefix: "eu" },
+        { database: "projects/my-project/databases/audit-log", bucket: "gs://audit-bucket" },
+      ),
+    );
+    expect(config.manualBucketAllowlist).toEqual(["shared-bucket", "audit-bucket"]);
+  });
+
+  it("exports named databases next to (default) and keeps the ledger in the first target's project", () => {
+    const config = parseConfig(
+      targetsEnv(
+        { database: "projects/my-project/databases/orders-eu", bucket: "gs://my-bucket" },
+        { database: DB, bucket: "gs://my-bucket" },
+      ),
+    );
+    expect(config.targets.map((t) => t.database.databaseId)).toEqual(["orders-eu", "(default)"]);
+    expect(config.ledger.database.name).toBe("projects/my-project/databases/(default)");
+  });
+
+  it("normalises trailing and leading slashes", () => {
+    const config = parseConfig({
+      EXPORT_TARGETS: JSON.stringify([
+        { database: DB, bucket: "gs://my-bucket/", prefix: "/backups/firestore//" },
+      ]),
+      EXPORT_PREFIX_TEMPLATE: "/{prefix}/{database}/{stamp}/",
+      MANUAL_BUCKET_ALLOWLIST: "gs://my-bucket/,gs://scratch-bucket//",
+      FIRESTORE_ADMIN_ENDPOINT: "https://firestore.googleapis.com/",
+      STORAGE_ENDPOINT: "http://127.0.0.1:8091/",
+    });
+    expect(config.targets[0]).toMatchObject({ bucket: "my-bucket", prefix: "backups/firestore" });
+    expect(config.prefixTemplate).toBe("{prefix}/{database}/{stamp}");
+    expect(config.manualBucketAllowlist).toEqual(["my-bucket", "scratch-bucket"]);
+    expect(config.endpoints).toEqual({
+      firestoreAdmin: "https://firestore.googleapis.com",
+      storage: "http://127.0.0.1:8091",
+    });
+  });
+
+  it("reads only the environment it is given", () => {
+    vi.stubEnv("EXPORT_TARGETS", minimalEnv.EXPORT_TARGETS);
+    try {
+      expect(() => parseConfig({})).toThrow(ConfigError);
+      expect(parseConfig().targets).toHaveLength(1);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+/**
+ * Every invalid value: one problem, naming the variable, the value received and the accepted form.
+ * [what, environment, pieces the single problem line must contain]
+ */
+const invalid: Array<[string, Env, string[]]> = [
+  [
+    "a bare bucket without gs:// (F7)",
+    targetsEnv({ database: DB, bucket: "my-bucket" }),
+    ["EXPORT_TARGETS[0].bucket", '"my-bucket"', "gs://BUCKET", "gs:// scheme is required"],
+  ],
+  [
+    "a bucket with a folder",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket/backups" }),
+    ["EXPORT_TARGETS[0].bucket", '"gs://my-bucket/backups"', "expected only gs://BUCKET", '"prefix"'],
+  ],
+  [
+    "a bucket name Cloud Storage refuses",
+    targetsEnv({ database: DB, bucket: "gs://My_Bucket" }),
+    ["EXPORT_TARGETS[0].bucket", "My_Bucket", "3-63 characters"],
+  ],
+  [
+    "another scheme",
+    targetsEnv({ database: DB, bucket: "s3://my-bucket" }),
+    ["EXPORT_TARGETS[0].bucket", "s3://my-bucket", "gs://BUCKET"],
+  ],
+  [
+    "a database without projects/…/databases/…",
+    targetsEnv({ database: "my-project/(default)", bucket: "gs://my-bucket" }),
+    ["EXPORT_TARGETS[0].database", '"my-project/(default)"', "projects/PROJECT_ID/databases/DATABASE_ID"],
+  ],
+  [
+    "a database id in upper case",
+    targetsEnv({ database: "projects/my-project/databases/Orders", bucket: "gs://my-bucket" }),
+    ["EXPORT_TARGETS[0].database", "Orders", "(default) or 4-63"],
+  ],
+  [
+    "a database id that is too short",
+    targetsEnv({ database: "projects/my-project/databases/abc", bucket: "gs://my-bucket" }),
+    ["EXPORT_TARGETS[0].database", '"abc"', "(default) or 4-63"],
+  ],
+  [
+    "a database id ending with a dash",
+    targetsEnv({ database: "projects/my-project/databases/orders-", bucket: "gs://my-bucket" }),
+    ["EXPORT_TARGETS[0].database", '"orders-"', "(default) or 4-63"],
+  ],
+  [
+    "a database name with extra segments",
+    targetsEnv({ database: "projects/my-project/databases/default-db/extra", bucket: "gs://my-bucket" }),
+    ["EXPORT_TARGETS[0].database", "default-db/extra", "projects/PROJECT_ID/databases/DATABASE_ID"],
+  ],
+  [
+    "a project id Google Cloud refuses",
+    targetsEnv({ database: "projects/My_Project/databases/(default)", bucket: "gs://my-bucket" }),
+    ["EXPORT_TARGETS[0].database", "My_Project", "6-30"],
+  ],
+  [
+    "a target field nobody reads",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", collections: ["users"] }),
+    ["EXPORT_TARGETS[0]", '"collections"', 'a JSON array of {"database"'],
+  ],
+  [
+    "a target field of the wrong type",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", collectionIds: "users" }),
+    ["EXPORT_TARGETS[0].collectionIds", "expected array, received string", 'a JSON array of {"database"'],
+  ],
+  [
+    "targets that are not JSON",
+    { EXPORT_TARGETS: "gs://my-bucket" },
+    ["EXPORT_TARGETS", '"gs://my-bucket"', "not JSON", 'a JSON array of {"database"'],
+  ],
+  ["no targets at all", {}, ["EXPORT_TARGETS", "not set", 'a JSON array of {"database"']],
+  [
+    "a collection id with a slash in a target",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", collectionIds: ["users/u1/orders"] }),
+    ["EXPORT_TARGETS[0].collectionIds", '"users/u1/orders"', "collection-group ids"],
+  ],
+  [
+    "a target prefix that climbs out of its folder",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", prefix: "a/../b" }),
+    ["EXPORT_TARGETS[0].prefix", '"a/../b"', '".."'],
+  ],
+  [
+    "the same database twice",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket" }, { database: DB, bucket: "gs://other-bucket" }),
+    ["EXPORT_TARGETS", DB, "listed twice", "once"],
+  ],
+  [
+    "namespace ids on v1beta2",
+    {
+      ...targetsEnv({ database: DB, bucket: "gs://my-bucket", namespaceIds: ["tenant-a"] }),
+      FIRESTORE_ADMIN_API_VERSION: "v1beta2",
+    },
+    ["EXPORT_TARGETS", "namespaceIds", "v1beta2", "FIRESTORE_ADMIN_API_VERSION=v1"],
+  ],
+  [
+    "a misspelt schedule time zone",
+    { ...minimalEnv, EXPORT_SCHEDULE_TIME_ZONE: "Europe/Pariss" },
+    ["EXPORT_SCHEDULE_TIME_ZONE", '"Europe/Pariss"', "IANA time zone"],
+  ],
+  [
+    "an offset instead of a schedule time zone",
+    { ...minimalEnv, EXPORT_SCHEDULE_TIME_ZONE: "UTC+1" },
+    ["EXPORT_SCHEDULE_TIME_ZONE", '"UTC+1"', "IANA time zone"],
+  ],
+  [
+    "a prefix time zone that does not exist",
+    { ...minimalEnv, EXPORT_PREFIX_TIME_ZONE: "Mars/Olympus_Mons" },
+    ["EXPORT_PREFIX_TIME_ZONE", '"Mars/Olympus_Mons"', "IANA time zone"],
+  ],
+  [
+    "a cron expression with four fields",
+    { ...minimalEnv, EXPORT_SCHEDULE: "0 2 * *" },
+    ["EXPORT_SCHEDULE", '"0 2 * *"', "five-field cron"],
+  ],
+  [
+    "a cron expression with seconds",
+    { ...minimalEnv, EXPORT_SCHEDULE: "0 0 2 * * *" },
+    ["EXPORT_SCHEDULE", '"0 0 2 * * *"', "five-field cron"],
+  ],
+  [
+    "a minute out of range",
+    { ...minimalEnv, EXPORT_SCHEDULE: "61 2 * * *" },
+    ["EXPORT_SCHEDULE", '"61 2 * * *"', "five-field cron"],
+  ],
+  [
+    "an hour out of range",
+    { ...minimalEnv, EXPORT_SCHEDULE: "0 25 * * *" },
+    ["EXPORT_SCHEDULE", '"0 25 * * *"', "five-field cron"],
+  ],
+  [
+    "a day that never comes",
+    { ...minimalEnv, EXPORT_SCHEDULE: "0 2 31 2 *" },
+    ["EXPORT_SCHEDULE", '"0 2 31 2 *"', "five-field cron"],
+  ],
+  [
+    "words instead of cron",
+    { ...minimalEnv, EXPORT_SCHEDULE: "every day" },
+    ["EXPORT_SCHEDULE", '"every day"', "five-field cron"],
+  ],
+  [
+    "a template without {stamp}",
+    { ...minimalEnv, EXPORT_PREFIX_TEMPLATE: "{prefix}/{database}/{yyyy}/{mm}/{dd}" },
+    ["EXPORT_PREFIX_TEMPLATE", '"{prefix}/{database}/{yyyy}/{mm}/{dd}"', "contains {database} and {stamp}"],
+  ],
+  [
+    "a template without {database}",
+    { ...minimalEnv, EXPORT_PREFIX_TEMPLATE: "{prefix}/{yyyy}/{stamp}" },
+    ["EXPORT_PREFIX_TEMPLATE", '"{prefix}/{yyyy}/{stamp}"', "contains {database} and {stamp}"],
+  ],
+  [
+    "a template with an unknown token",
+    { ...minimalEnv, EXPORT_PREFIX_TEMPLATE: "{prefix}/{database}/{date}/{stamp}" },
+    ["EXPORT_PREFIX_TEMPLATE", '"{prefix}/{database}/{date}/{stamp}"', "unknown token {date}", "{yyyy}"],
+  ],
+  [
+    "a template with an empty segment",
+    { ...minimalEnv, EXPORT_PREFIX_TEMPLATE: "{prefix}//{database}/{stamp}" },
+    ["EXPORT_PREFIX_TEMPLATE", '"{prefix}//{database}/{stamp}"', "without empty"],
+  ],
+  [
+    "consistency that is not a boolean",
+    { ...minimalEnv, EXPORT_CONSISTENT: "sometimes" },
+    ["EXPORT_CONSISTENT", '"sometimes"', "true or false"],
+  ],
+  [
+    "an API version that does not exist",
+    { ...minimalEnv, FIRESTORE_ADMIN_API_VERSION: "v2" },
+    ["FIRESTORE_ADMIN_API_VERSION", '"v2"', "v1 or v1beta2"],
+  ],
+  [
+    "an allowlist entry with a folder",
+    { ...minimalEnv, MANUAL_BUCKET_ALLOWLIST: "gs://my-bucket,gs://other-bucket/manual" },
+    ["MANUAL_BUCKET_ALLOWLIST", '"gs://other-bucket/manual"', "comma-separated list of gs://BUCKET"],
+  ],
+  [
+    "an allowlist entry that is not a bucket name",
+    { ...minimalEnv, MANUAL_BUCKET_ALLOWLIST: "Not A Bucket" },
+    ["MANUAL_BUCKET_ALLOWLIST", '"Not A Bucket"', "comma-separated list of gs://BUCKET"],
+  ],
+  [
+    "a ledger database that is not a resource name",
+    { ...minimalEnv, LEDGER_DATABASE: "(default)" },
+    ["LEDGER_DATABASE", '"(default)"', "projects/PROJECT_ID/databases/DATABASE_ID"],
+  ],
+  [
+    "a ledger collection path",
+    { ...minimalEnv, LEDGER_COLLECTION: "ops/exporter/runs" },
+    ["LEDGER_COLLECTION", '"ops/exporter/runs"', "top-level collection id"],
+  ],
+  [
+    "retry attempts in words",
+    { ...minimalEnv, EXPORT_RETRY_MAX_ATTEMPTS: "three" },
+    ["EXPORT_RETRY_MAX_ATTEMPTS", '"three"', "whole number from 1 to 20"],
+  ],
+  [
+    "zero retry attempts",
+    { ...minimalEnv, EXPORT_RETRY_MAX_ATTEMPTS: "0" },
+    ["EXPORT_RETRY_MAX_ATTEMPTS", '"0"', "whole number from 1 to 20"],
+  ],
+  [
+    "fractional retry attempts",
+    { ...minimalEnv, EXPORT_RETRY_MAX_ATTEMPTS: "2.5" },
+    ["EXPORT_RETRY_MAX_ATTEMPTS", '"2.5"', "whole number from 1 to 20"],
+  ],
+  [
+    "a retry delay with a unit",
+    { ...minimalEnv, EXPORT_RETRY_BASE_DELAY_MS: "1s" },
+    ["EXPORT_RETRY_BASE_DELAY_MS", '"1s"', "whole number from 1 to 60000"],
+  ],
+  [
+    "a negative timeout",
+    { ...minimalEnv, EXPORT_REQUEST_TIMEOUT_MS: "-5" },
+    ["EXPORT_REQUEST_TIMEOUT_MS", '"-5"', "whole number from 100 to 300000"],
+  ],
+  [
+    "plain http to a remote admin endpoint",
+    { ...minimalEnv, FIRESTORE_ADMIN_ENDPOINT: "http://firestore.example.com" },
+    [
+      "FIRESTORE_ADMIN_ENDPOINT",
+      '"http://firestore.example.com"',
+      "https:// URL, or http:// on a loopback address",
+    ],
+  ],
+  [
+    "plain http to a private, non-loopback storage endpoint",
+    { ...minimalEnv, STORAGE_ENDPOINT: "http://10.0.0.5:9000" },
+    ["STORAGE_ENDPOINT", '"http://10.0.0.5:9000"', "https:// URL, or http:// on a loopback address"],
+  ],
+  [
+    "an endpoint without a scheme",
+    { ...minimalEnv, FIRESTORE_ADMIN_ENDPOINT: "firestore.googleapis.com" },
+    ["FIRESTORE_ADMIN_ENDPOINT", '"firestore.googleapis.com"', "https:// URL"],
+  ],
+];
+
+describe("parseConfig: invalid values", () => {
+  it.each(invalid)(
+    "refuses %s, naming the variable, the value and the accepted form",
+    (_what, env, pieces) => {
+      const error = configError(env);
+      expect(error.problems).toHaveLength(1);
+      const [problem] = error.problems;
+      for (const piece of pieces) expect(problem).toContain(piece);
+      expect(error.message).toContain(problem);
+    },
+  );
+
+  it("reports every problem at once", () => {
+    const error = configError({
+      EXPORT_TARGETS: JSON.stringify([{ database: DB, bucket: "my-bucket" }]),
+      EXPORT_SCHEDULE_TIME_ZONE: "Europe/Pariss",
+      EXPORT_PREFIX_TEMPLATE: "{prefix}/{yyyy}",
+      EXPORT_RETRY_MAX_ATTEMPTS: "many",
+      STORAGE_ENDPOINT: "http://storage.example.com",
+    });
+    expect(error.problems.map((p) => p.split(/[:[]/)[0])).toEqual([
+      "EXPORT_TARGETS",
+      "EXPORT_SCHEDULE_TIME_ZONE",
+      "EXPORT_PREFIX_TEMPLATE",
+      "EXPORT_RETRY_MAX_ATTEMPTS",
+      "STORAGE_ENDPOINT",
+    ]);
+    expect(error.message).toMatch(/^Invalid configuration \(5 problems\):\n- EXPORT_TARGETS\[0\]\.bucket/);
+  });
+
+  it("reports a problem in each of several targets", () => {
+    const error = configError(
+      targetsEnv(
+        { database: DB, bucket: "my-bucket" },
+        { database: "projects/my-project/databases/X", bucket: "gs://ok-bucket" },
+      ),
+    );
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems[0]).toContain("EXPORT_TARGETS[0].bucket");
+    expect(error.problems[1]).toContain("EXPORT_TARGETS[1].database");
+  });
+
+  it("refuses two targets whose exports would land in the same folders", () => {
+    // Same database id in two projects, same bucket and prefix, template without {project}: every
+    // night the second export would hit "Path already exists" (F1, F6).
+    const error = configError(
+      targetsEnv(
+        { database: "projects/project-a1/databases/(default)", bucket: "gs://central-backups" },
+        { database: "projects/project-b1/databases/(default)", bucket: "gs://central-backups" },
+      ),
+    );
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toContain("EXPORT_TARGETS");
+    expect(error.problems[0]).toContain("projects/project-a1/databases/(default)");
+    expect(error.problems[0]).toContain("projects/project-b1/databases/(default)");
+    expect(error.problems[0]).toContain("{project}");
+  });
+
+  it.each([
+    ["a different prefix", { prefix: "project-b" }, {}],
+    ["a different bucket", { bucket: "gs://other-backups" }, {}],
+    ["{project} in the template", {}, { EXPORT_PREFIX_TEMPLATE: "{prefix}/{project}/{database}/{stamp}" }],
+  ])("accepts the same database id in two projects with %s", (_what, second, env) => {
+    const config = parseConfig({
+      ...targetsEnv(
+        { database: "projects/project-a1/databases/(default)", bucket: "gs://central-backups" },
+        { database: "projects/project-b1/databases/(default)", bucket: "gs://central-backups", ...second },
+      ),
+      ...env,
+    });
+    expect(config.targets).toHaveLength(2);
+  });
+});
