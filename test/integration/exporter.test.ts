@@ -196,7 +196,7 @@ describe("exportFirestore on the local stack", () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]?.error?.status).toBe("PERMISSION_DENIED");
     expect(failed[0]?.error?.hint).toContain("datastore.databases.export");
-    expect(failed[0]?.error?.hint).toContain("anonymous caller");
+    expect(failed[0]?.error?.hint).toContain("anonymous");
     expect(
       stack.exporter.logs.some((l) => l.event === "export.retrying" && String(l.runKey).endsWith(slot)),
     ).toBe(false);
