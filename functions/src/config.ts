@@ -12,6 +12,14 @@ import {
   parseGcsUri,
 } from "./names.js";
 import { buildOutputPrefix } from "./prefix.js";
+import {
+  DURATION_FORM,
+  defaultWindows,
+  formatDuration,
+  parseDuration,
+  scheduleInterval,
+  type Windows,
+} from "./windows.js";
 
 /** One database to export and where its exports go. */
 export interface Target {
@@ -24,6 +32,20 @@ export interface Target {
   collectionIds: string[];
   /** Namespace ids; empty = all. */
   namespaceIds: string[];
+  /** The checker's limits for this target. */
+  windows: Windows;
+}
+
+/** Where alerts go besides the log, which always gets them. */
+export interface AlertConfig {
+  webhookUrl?: string;
+  webhookFormat: "json" | "slack" | "googlechat";
+  /** `projects/P/topics/T` */
+  topic?: string;
+  /** Warn when a verified export has fewer than this fraction of the previous one's documents. */
+  documentDropRatio: number;
+  /** What to do with an export that outlives its completion window besides alerting. */
+  stuckAction: "alert" | "cancel";
 }
 
 export type AdminApiVersion = "v1" | "v1beta2";
@@ -40,7 +62,8 @@ export interface Config {
   manualBucketAllowlist: string[];
   ledger: { database: DatabaseName; collection: string };
   retry: { maxAttempts: number; baseDelayMs: number; requestTimeoutMs: number };
-  endpoints: { firestoreAdmin: string; storage: string };
+  endpoints: { firestoreAdmin: string; storage: string; pubsub: string };
+  alerts: AlertConfig;
 }
 
 /** Every variable the configuration reads, with its default; Terraform sets exactly these. */
@@ -60,6 +83,14 @@ export const CONFIG_VARIABLES = {
   EXPORT_REQUEST_TIMEOUT_MS: "30000",
   FIRESTORE_ADMIN_ENDPOINT: "https://firestore.googleapis.com",
   STORAGE_ENDPOINT: "https://storage.googleapis.com",
+  START_WINDOW: undefined,
+  COMPLETION_WINDOW: undefined,
+  FRESHNESS_WINDOW: undefined,
+  STUCK_ACTION: "alert",
+  DOCUMENT_DROP_WARN_RATIO: "0.5",
+  ALERT_WEBHOOK_URL: undefined,
+  ALERT_WEBHOOK_FORMAT: undefined,
+  ALERT_TOPIC: undefined,
 } as const satisfies Record<string, string | undefined>;
 
 export type ConfigVariable = keyof typeof CONFIG_VARIABLES;
@@ -74,8 +105,13 @@ const targetShape = z
     prefix: z.string().optional(),
     collectionIds: z.array(z.string()).optional(),
     namespaceIds: z.array(z.string()).optional(),
+    startWindow: z.string().optional(),
+    completionWindow: z.string().optional(),
+    freshnessWindow: z.string().optional(),
   })
   .strict();
+
+const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 
 const TARGETS_FORM =
   'a JSON array of {"database":"projects/P/databases/D","bucket":"gs://BUCKET","prefix":"firestore","collectionIds":[],"namespaceIds":[]}';
@@ -90,8 +126,6 @@ export function parseConfig(env: Env = process.env): Config {
   const bad = (name: ConfigVariable, value: string, accepted: string) =>
     problems.push(`${name}: got ${JSON.stringify(value)}; expected ${accepted}`);
 
-  const targets = parseTargets(get("EXPORT_TARGETS"), problems);
-
   const schedule = get("EXPORT_SCHEDULE") ?? "";
   const scheduleTimeZone = get("EXPORT_SCHEDULE_TIME_ZONE") ?? "UTC";
   const tzOk = isTimeZone(scheduleTimeZone);
@@ -102,6 +136,28 @@ export function parseConfig(env: Env = process.env): Config {
       "EXPORT_SCHEDULE",
       schedule,
       'a five-field cron expression as Cloud Scheduler takes it, such as "0 2 * * *"',
+    );
+  }
+
+  const cronOk = problems.length === 0;
+  const interval = cronOk ? scheduleInterval(schedule, scheduleTimeZone) : 86_400_000;
+  const derived = defaultWindows(interval);
+  const windowVar = (name: "START_WINDOW" | "COMPLETION_WINDOW" | "FRESHNESS_WINDOW", fallback: number) => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const ms = parseDuration(raw);
+    if (ms === undefined) bad(name, raw, DURATION_FORM);
+    return ms ?? fallback;
+  };
+  const globalWindows: Windows = {
+    startMs: windowVar("START_WINDOW", derived.startMs),
+    completionMs: windowVar("COMPLETION_WINDOW", derived.completionMs),
+    freshnessMs: windowVar("FRESHNESS_WINDOW", derived.freshnessMs),
+  };
+  const targets = parseTargets(get("EXPORT_TARGETS"), problems, globalWindows);
+  if (cronOk && targets.some((t) => t.windows.freshnessMs < interval)) {
+    problems.push(
+      `FRESHNESS_WINDOW: a freshness window shorter than the schedule's interval (${formatDuration(interval)}) would alarm between two healthy exports; expected at least ${formatDuration(interval)}`,
     );
   }
 
@@ -184,6 +240,9 @@ export function parseConfig(env: Env = process.env): Config {
 
   const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
   const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);
+  const pubsubHost = env.PUBSUB_EMULATOR_HOST?.trim();
+  const pubsub = pubsubHost ? `http://${pubsubHost}` : "https://pubsub.googleapis.com";
+  const alerts = parseAlertConfig(get, bad, problems);
 
   if (problems.length > 0 || !ledgerDatabase) {
     throw new ConfigError(
@@ -201,11 +260,61 @@ export function parseConfig(env: Env = process.env): Config {
     manualBucketAllowlist,
     ledger: { database: ledgerDatabase, collection: ledgerCollection },
     retry: { maxAttempts, baseDelayMs, requestTimeoutMs },
-    endpoints: { firestoreAdmin, storage },
+    endpoints: { firestoreAdmin, storage, pubsub },
+    alerts,
   };
 }
 
-function parseTargets(raw: string | undefined, problems: string[]): Target[] {
+function parseAlertConfig(
+  get: (name: ConfigVariable) => string | undefined,
+  bad: (name: ConfigVariable, value: string, accepted: string) => void,
+  problems: string[],
+): AlertConfig {
+  const webhookUrl = get("ALERT_WEBHOOK_URL");
+  if (webhookUrl !== undefined) {
+    let ok = false;
+    try {
+      const url = new URL(webhookUrl);
+      ok = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.includes(url.hostname));
+    } catch {
+      ok = false;
+    }
+    // The URL is a secret (it carries the webhook's token): never echo it.
+    if (!ok)
+      problems.push(
+        "ALERT_WEBHOOK_URL: got a value that is not an https:// URL (value redacted); expected an https:// webhook URL, or http:// on a loopback address for the local stack",
+      );
+  }
+  const formatRaw = get("ALERT_WEBHOOK_FORMAT");
+  let webhookFormat: AlertConfig["webhookFormat"] = "json";
+  if (formatRaw === undefined) {
+    if (webhookUrl?.includes("hooks.slack.com")) webhookFormat = "slack";
+    else if (webhookUrl?.includes("chat.googleapis.com")) webhookFormat = "googlechat";
+  } else if (formatRaw === "json" || formatRaw === "slack" || formatRaw === "googlechat")
+    webhookFormat = formatRaw;
+  else bad("ALERT_WEBHOOK_FORMAT", formatRaw, "json, slack or googlechat");
+  const topic = get("ALERT_TOPIC");
+  if (topic !== undefined && !/^projects\/[^/]+\/topics\/[A-Za-z][\w.~+%-]{2,254}$/.test(topic)) {
+    bad("ALERT_TOPIC", topic, "projects/PROJECT_ID/topics/TOPIC_ID");
+  }
+  const ratioRaw = get("DOCUMENT_DROP_WARN_RATIO") ?? "0.5";
+  const documentDropRatio = Number(ratioRaw);
+  if (!/^\d*\.?\d+$/.test(ratioRaw) || documentDropRatio < 0 || documentDropRatio > 1) {
+    bad("DOCUMENT_DROP_WARN_RATIO", ratioRaw, "a number from 0 (never warn) to 1");
+  }
+  const stuckAction = get("STUCK_ACTION") ?? "alert";
+  if (stuckAction !== "alert" && stuckAction !== "cancel")
+    bad("STUCK_ACTION", stuckAction, "alert or cancel");
+  return {
+    ...(webhookUrl !== undefined && { webhookUrl }),
+    webhookFormat,
+    ...(topic !== undefined && { topic }),
+    documentDropRatio,
+    stuckAction: stuckAction === "cancel" ? "cancel" : "alert",
+  };
+}
+
+function parseTargets(raw: string | undefined, problems: string[], defaults: Windows): Target[] {
   const name = "EXPORT_TARGETS";
   if (raw === undefined) {
     problems.push(`${name}: not set; expected ${TARGETS_FORM}`);
@@ -248,6 +357,19 @@ function parseTargets(raw: string | undefined, problems: string[]): Target[] {
     if (prefixProblem) problems.push(`${at}.prefix: ${prefixProblem}`);
     const collectionIds = t.collectionIds ?? [];
     for (const p of collectionIdsProblems(collectionIds)) problems.push(`${at}.collectionIds: ${p}`);
+    const windows = { ...defaults };
+    for (const [field, key] of [
+      ["startWindow", "startMs"],
+      ["completionWindow", "completionMs"],
+      ["freshnessWindow", "freshnessMs"],
+    ] as const) {
+      const value = t[field];
+      if (value === undefined) continue;
+      const ms = parseDuration(value);
+      if (ms === undefined)
+        problems.push(`${at}.${field}: got ${JSON.stringify(value)}; expected ${DURATION_FORM}`);
+      else windows[key] = ms;
+    }
     if (problems.length === before && typeof database !== "string" && typeof bucketUri !== "string") {
       targets.push({
         database,
@@ -255,6 +377,7 @@ function parseTargets(raw: string | undefined, problems: string[]): Target[] {
         prefix,
         collectionIds,
         namespaceIds: t.namespaceIds ?? [],
+        windows,
       });
     }
   });
@@ -321,7 +444,7 @@ function parseEndpoint(
   const accepted = "an https:// URL, or http:// on a loopback address for the local stack";
   try {
     const url = new URL(raw ?? "");
-    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    const loopback = LOOPBACK.includes(url.hostname);
     if (url.protocol === "https:" || (url.protocol === "http:" && loopback)) return url.origin;
   } catch {
     // reported below

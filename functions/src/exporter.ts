@@ -1,18 +1,18 @@
 import type { AdminApi } from "./admin-client.js";
 import type { Config } from "./config.js";
 import { ApiError } from "./errors.js";
-import type { Ledger } from "./ledger.js";
+import type { RunLedger } from "./ledger.js";
 import type { Logger } from "./log.js";
 import { type OperationView, samePrefix } from "./operation.js";
 import { withRetry } from "./retry.js";
-import { type DeliveryMeta, planRuns, type RunError, type RunRecord } from "./run.js";
+import { type DeliveryMeta, isStartable, planRuns, type RunError, type RunRecord } from "./run.js";
 import { parseTriggerMessage } from "./trigger-message.js";
 
 /** What the exporter needs from the outside world; index.ts builds the real ones. */
 export interface ExporterDeps {
   config: Config;
   admin: AdminApi;
-  ledger: Ledger;
+  ledger: RunLedger;
   log: Logger;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
@@ -96,10 +96,9 @@ async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome
     const existing = await ledger.claim(run);
     leased = !existing;
     if (existing) {
-      const taken =
-        existing.state === "CLAIMED" && !existing.operationName
-          ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config))
-          : undefined;
+      const taken = isStartable(existing)
+        ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config))
+        : undefined;
       if (!taken) {
         log({
           severity: "INFO",
@@ -348,6 +347,7 @@ async function recordRejection(
       updatedAt: now,
       endedAt: now,
       attempts: 1,
+      open: false,
       error: {
         status: "INVALID_ARGUMENT",
         message: problems.join("; "),

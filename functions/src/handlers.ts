@@ -1,4 +1,5 @@
 import type { CloudEvent } from "@google-cloud/functions-framework";
+import { type CheckerDeps, checkTick, type TickReport } from "./checker.js";
 import { type ExporterDeps, handleTrigger, type TriggerResult } from "./exporter.js";
 import type { DeliveryMeta } from "./run.js";
 
@@ -49,4 +50,13 @@ export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
     }
     return result;
   };
+}
+
+/**
+ * checkExports: any event (the scheduler's tick, or an audit-log entry routed to the check
+ * topic for an early wake-up) runs one full tick. Problems with single runs are logged and kept
+ * for the next tick; only a tick that could not run at all (ledger unreachable) throws.
+ */
+export function makeCheckHandler(deps: () => Promise<CheckerDeps>) {
+  return async (_event: CloudEvent<unknown>): Promise<TickReport> => checkTick(await deps());
 }

@@ -5,13 +5,16 @@
  */
 import * as functions from "@google-cloud/functions-framework";
 import { createAdminClient } from "./admin-client.js";
+import { createAlertChannels } from "./alert-channels.js";
+import type { CheckerDeps } from "./checker.js";
 import { type Config, parseConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import type { ExporterDeps } from "./exporter.js";
-import { makeExportHandler } from "./handlers.js";
+import { makeCheckHandler, makeExportHandler } from "./handlers.js";
 import { createFirestoreLedger } from "./ledger.js";
 import { createJsonLogger } from "./log.js";
 import { callerIdentity } from "./rest.js";
+import { createStorageClient } from "./storage-client.js";
 
 const log = createJsonLogger();
 
@@ -33,6 +36,9 @@ function loadConfig(): Config {
 
 const config = loadConfig();
 
+// Constructed once; the Firestore client inside is created on first use.
+const ledger = createFirestoreLedger(config.ledger);
+
 let exporterDeps: Promise<ExporterDeps> | undefined;
 function buildExporterDeps(): Promise<ExporterDeps> {
   exporterDeps ??= Promise.resolve({
@@ -42,7 +48,7 @@ function buildExporterDeps(): Promise<ExporterDeps> {
       apiVersion: config.apiVersion,
       timeoutMs: config.retry.requestTimeoutMs,
     }),
-    ledger: createFirestoreLedger(config.ledger),
+    ledger,
     log,
     now: () => new Date(),
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
@@ -52,4 +58,23 @@ function buildExporterDeps(): Promise<ExporterDeps> {
   return exporterDeps;
 }
 
+let checkerDeps: Promise<CheckerDeps> | undefined;
+function buildCheckerDeps(): Promise<CheckerDeps> {
+  checkerDeps ??= buildExporterDeps().then((exporter) => ({
+    config,
+    admin: exporter.admin,
+    storage: createStorageClient({
+      endpoint: config.endpoints.storage,
+      timeoutMs: config.retry.requestTimeoutMs,
+    }),
+    ledger,
+    channels: createAlertChannels(config.alerts, config.endpoints.pubsub, config.retry.requestTimeoutMs),
+    log,
+    now: () => new Date(),
+    sleep: exporter.sleep,
+  }));
+  return checkerDeps;
+}
+
 functions.cloudEvent("exportFirestore", makeExportHandler(buildExporterDeps));
+functions.cloudEvent("checkExports", makeCheckHandler(buildCheckerDeps));

@@ -1,8 +1,22 @@
 import type { Firestore } from "@google-cloud/firestore";
+import type { Alert } from "./alerts.js";
 import type { DatabaseName } from "./names.js";
-import type { RunRecord } from "./run.js";
+import { isStartable, type RunRecord } from "./run.js";
 
-/** The record of every run (DESIGN 3.4). */
+/** What the checker remembers per target between ticks. */
+export interface TargetStatus {
+  database: string;
+  /** When the checker first looked at this target: slots and staleness are judged from here on. */
+  watchingSince: string;
+  lastVerifiedAt?: string;
+  lastVerifiedRunKey?: string;
+  lastDocuments?: number;
+}
+
+/** The part of the ledger the exporter uses. */
+export type RunLedger = Pick<Ledger, "claim" | "takeLease" | "update" | "get">;
+
+/** The record of every run (DESIGN 3.4), of the alerts raised and of each target's checks. */
 export interface Ledger {
   /** Create-if-absent. Resolves to undefined when this call created the run, else to the existing record. */
   claim(run: RunRecord): Promise<RunRecord | undefined>;
@@ -14,6 +28,19 @@ export interface Ledger {
   takeLease(runKey: string, now: Date, leaseMs: number): Promise<RunRecord | undefined>;
   update(runKey: string, patch: Partial<RunRecord>): Promise<void>;
   get(runKey: string): Promise<RunRecord | undefined>;
+  /** Runs the checker still has work on. */
+  listOpen(): Promise<RunRecord[]>;
+  /** Create-if-absent; true when this call created it (the alert is new). */
+  createAlert(alert: Alert): Promise<boolean>;
+  pendingAlerts(): Promise<Alert[]>;
+  updateAlert(id: string, patch: Partial<Alert>): Promise<void>;
+  getTarget(database: string): Promise<TargetStatus | undefined>;
+  saveTarget(status: TargetStatus): Promise<void>;
+}
+
+/** Firestore document ids may not contain "/": `projects/p/databases/d` → `p:d`. */
+export function targetDocId(database: string): string {
+  return database.replace(/^projects\//, "").replace("/databases/", ":");
 }
 
 const ALREADY_EXISTS = 6;
@@ -21,9 +48,9 @@ const ALREADY_EXISTS = 6;
 /** The ledger in a Firestore collection; the client is created on first use. */
 export function createFirestoreLedger(options: { database: DatabaseName; collection: string }): Ledger {
   let client: Promise<Firestore> | undefined;
-  const collection = async () => {
+  const collection = async (suffix = "") => {
     client ??= loadFirestore(options.database);
-    return (await client).collection(options.collection);
+    return (await client).collection(`${options.collection}${suffix}`);
   };
   return {
     async claim(run) {
@@ -44,10 +71,12 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
       return db.runTransaction(async (tx) => {
         const snapshot = await tx.get(ref);
         const run = snapshot.data() as RunRecord | undefined;
-        if (run?.state !== "CLAIMED" || run.operationName) return undefined;
+        if (!run || !isStartable(run)) return undefined;
         if (run.leaseUntil && new Date(run.leaseUntil).getTime() > now.getTime()) return undefined;
         const taken: RunRecord = {
           ...run,
+          state: "CLAIMED",
+          open: true,
           attempts: (run.attempts ?? 1) + 1,
           leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
           updatedAt: now.toISOString(),
@@ -62,6 +91,33 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
     async get(runKey) {
       const snapshot = await (await collection()).doc(runKey).get();
       return snapshot.data() as RunRecord | undefined;
+    },
+    async listOpen() {
+      const snapshot = await (await collection()).where("open", "==", true).get();
+      return snapshot.docs.map((d) => d.data() as RunRecord);
+    },
+    async createAlert(alert) {
+      try {
+        await (await collection("Alerts")).doc(alert.id).create(alert);
+        return true;
+      } catch (error) {
+        if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
+        throw error;
+      }
+    },
+    async pendingAlerts() {
+      const snapshot = await (await collection("Alerts")).where("pending", "==", true).get();
+      return snapshot.docs.map((d) => d.data() as Alert);
+    },
+    async updateAlert(id, patch) {
+      await (await collection("Alerts")).doc(id).update(patch);
+    },
+    async getTarget(database) {
+      const snapshot = await (await collection("Targets")).doc(targetDocId(database)).get();
+      return snapshot.data() as TargetStatus | undefined;
+    },
+    async saveTarget(status) {
+      await (await collection("Targets")).doc(targetDocId(status.database)).set(status);
     },
   };
 }

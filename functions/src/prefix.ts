@@ -10,7 +10,7 @@ export interface ManualSuffix {
 }
 
 export interface PrefixInput {
-  target: Target;
+  target: Pick<Target, "database" | "bucket" | "prefix">;
   template: string;
   timeZone: string;
   /** The scheduled slot, or the publish time of a manual trigger. */

@@ -81,8 +81,7 @@ function authHeaders(options: RestOptions): HeaderSource {
 
 /** The identity requests are made as, for error messages (F8). */
 export async function callerIdentity(endpoint: string): Promise<string> {
-  if (endpoint.startsWith("http://"))
-    return "anonymous (the local stack sends no credentials)";
+  if (endpoint.startsWith("http://")) return "anonymous (the local stack sends no credentials)";
   try {
     const { GoogleAuth } = await import("google-auth-library");
     const credentials = await new GoogleAuth().getCredentials();

@@ -56,8 +56,13 @@ export interface RunRecord {
   leaseUntil?: string | null;
   progress?: { documents?: number; bytes?: number; estimatedDocuments?: number; estimatedBytes?: number };
   error?: RunError | null;
-  /** Alert kind → when it was delivered. */
+  /** Alert kind → when it was raised; each kind is raised at most once per run. */
   alerts: Record<string, string>;
+  /** True while the checker still has work on this run (not final, or final but not yet alerted). */
+  open: boolean;
+  /** True only for a SUCCESSFUL run whose files were verified: the only runs offered for restore. */
+  restorable?: boolean;
+  verification?: { checkedAt: string; metadataObject: string; present: boolean; sizeBytes?: number };
 }
 
 /** Facts about the Pub/Sub delivery that carried the trigger. */
@@ -176,5 +181,15 @@ function newRun(p: {
     updatedAt: p.created,
     attempts: 1,
     alerts: {},
+    open: true,
   };
+}
+
+/**
+ * A run a delivery may (still) start: claimed without an operation, or marked as never started
+ * by the checker (a late trigger of that slot should still produce its one export).
+ */
+export function isStartable(run: RunRecord): boolean {
+  if (run.operationName) return false;
+  return run.state === "CLAIMED" || (run.state === "FAILED" && run.error?.status === "NOT_STARTED");
 }

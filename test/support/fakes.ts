@@ -6,7 +6,7 @@ import type { AdminApi } from "../../functions/src/admin-client.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
 import { ApiError } from "../../functions/src/errors.js";
 import type { ExporterDeps } from "../../functions/src/exporter.js";
-import type { Ledger } from "../../functions/src/ledger.js";
+import type { RunLedger } from "../../functions/src/ledger.js";
 import { createMemoryLogger, type LogEntry, type Logger } from "../../functions/src/log.js";
 import type { OperationView } from "../../functions/src/operation.js";
 import { errorFromBody } from "../../functions/src/rest.js";
@@ -185,7 +185,7 @@ export class FakeAdmin implements AdminApi {
 }
 
 /** An in-memory ledger with the semantics of the Firestore one (create-if-absent, leases, update of existing). */
-export class FakeLedger implements Ledger {
+export class FakeLedger implements RunLedger {
   readonly records = new Map<string, RunRecord>();
   /** Every call in order, e.g. `claim:KEY`, `update:KEY`. */
   readonly journal: string[] = [];

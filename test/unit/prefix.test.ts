@@ -1,14 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { Target } from "../../functions/src/config.js";
 import { parseDatabaseName } from "../../functions/src/names.js";
 import { buildOutputPrefix, type PrefixInput, slugify } from "../../functions/src/prefix.js";
 
 const TEMPLATE = "{prefix}/{database}/{yyyy}/{mm}/{dd}/{stamp}";
 
-function target(database: string, bucket = "my-bucket", prefix = "firestore"): Target {
+function target(database: string, bucket = "my-bucket", prefix = "firestore"): PrefixInput["target"] {
   const parsed = parseDatabaseName(database);
   if (typeof parsed === "string") throw new Error(parsed);
-  return { database: parsed, bucket, prefix, collectionIds: [], namespaceIds: [] };
+  return { database: parsed, bucket, prefix };
 }
 
 const DEFAULT = target("projects/my-project/databases/(default)");
@@ -104,7 +103,7 @@ describe("buildOutputPrefix: scheduled runs", () => {
 
 describe("buildOutputPrefix: manual runs", () => {
   const publish = new Date("2026-12-03T10:17:42Z");
-  const manual = (messageId: string, label?: string, t: Target = DEFAULT) =>
+  const manual = (messageId: string, label?: string, t: PrefixInput["target"] = DEFAULT) =>
     prefix({ target: t, time: publish, manual: { messageId, ...(label !== undefined && { label }) } });
 
   it("adds the slugified label and a short suffix", () => {
