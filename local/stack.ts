@@ -7,6 +7,8 @@ import { PubSub } from "@google-cloud/pubsub";
 import { type Emulator, freePort, startFirestoreEmulator, startPubsubEmulator } from "./emulators.js";
 import { type FunctionProcess, startFunctionProcess } from "./functions-process.js";
 import { type Gateway, startGateway } from "./gateway.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
+import { CONFIG_VARIABLES } from "../functions/src/config.js";
 
 /** Where the repository lives, whether this runs from local/ (tests) or dist/local/ (npm start). */
 export const PROJECT_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -17,6 +19,8 @@ export const LOCAL_DATABASE = `projects/${LOCAL_PROJECT}/databases/(default)`;
 /** The ledger lives in its own named database so that it never appears in the exported data. */
 export const LOCAL_LEDGER_DATABASE = `projects/${LOCAL_PROJECT}/databases/exporter-ledger`;
 export const TRIGGER_TOPIC = "export-trigger";
+export const CHECK_TOPIC = "export-check";
+export const ALERT_TOPIC = "export-alerts";
 
 export interface StackOptions {
   /** Folder for buckets and logs; wiped at start. */
@@ -27,6 +31,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Milliseconds over which the gateway reveals an export's progress. */
   opMinDurationMs?: number;
+  /** How often the local scheduler publishes a check tick (Cloud Scheduler: every few minutes). */
+  checkTickMs?: number;
 }
 
 /** The whole system on loopback: emulators, gateway, functions and Pub/Sub wiring like production. */
@@ -35,6 +41,8 @@ export interface Stack {
   pubsubEmulator: Emulator;
   gateway: Gateway;
   exporter: FunctionProcess;
+  checker: FunctionProcess;
+  webhook: WebhookReceiver;
   pubsub: PubSub;
   stateDir: string;
   /** The function environment, as Terraform would set it. */
@@ -43,6 +51,8 @@ export interface Stack {
   db(databaseId?: string): Firestore;
   /** Publishes a trigger message as Cloud Scheduler ("{}") or a person (JSON) would. */
   publishTrigger(body?: string, attributes?: Record<string, string>): Promise<string>;
+  /** Publishes one check tick now (besides the periodic ones). */
+  tick(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +98,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => gateway.stop());
     log(`Local gateway (Admin + Storage REST) on ${gateway.url}`);
 
+    const webhook = await startWebhookReceiver();
+    cleanups.push(() => webhook.stop());
+
     const env: Record<string, string> = {
       EXPORT_TARGETS: JSON.stringify([
         { database: LOCAL_DATABASE, bucket: `gs://${LOCAL_BUCKET}`, prefix: "firestore" },
@@ -101,6 +114,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       METADATA_SERVER_DETECTION: "none",
       EXPORT_RETRY_BASE_DELAY_MS: "200",
       EXPORT_REQUEST_TIMEOUT_MS: "5000",
+      ALERT_WEBHOOK_URL: webhook.url,
+      ALERT_TOPIC: `projects/${LOCAL_PROJECT}/topics/${ALERT_TOPIC}`,
+      // The user's own settings (e.g. COMPLETION_WINDOW=20s npm start) win over the local defaults.
+      ...userConfig(),
       ...options.env,
     };
     const source = path.join(PROJECT_ROOT, "dist", "functions", "src", "index.js");
@@ -112,16 +129,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       logFile: path.join(stateDir, "logs", "exportFirestore.log"),
     });
     cleanups.push(() => exporter.stop());
-    log(`exportFirestore (functions-framework) on ${exporter.url}`);
+    const checker = await startFunctionProcess({
+      target: "checkExports",
+      source,
+      port: await freePort(),
+      env,
+      logFile: path.join(stateDir, "logs", "checkExports.log"),
+    });
+    cleanups.push(() => checker.stop());
+    log(`exportFirestore and checkExports (functions-framework) on ${exporter.url} and ${checker.url}`);
 
     const pubsub = new PubSub({ projectId: LOCAL_PROJECT });
     cleanups.push(() => pubsub.close());
     const [topic] = await pubsub.createTopic(TRIGGER_TOPIC);
+    const [checkTopic] = await pubsub.createTopic(CHECK_TOPIC);
+    await pubsub.createTopic(ALERT_TOPIC);
     // The push endpoint path names the topic, so functions-framework builds the same CloudEvent as in production.
     await topic.createSubscription(`${TRIGGER_TOPIC}-exportFirestore`, {
       pushConfig: { pushEndpoint: `${exporter.url}/projects/${LOCAL_PROJECT}/topics/${TRIGGER_TOPIC}` },
       ackDeadlineSeconds: 60,
     });
+    await checkTopic.createSubscription(`${CHECK_TOPIC}-checkExports`, {
+      pushConfig: { pushEndpoint: `${checker.url}/projects/${LOCAL_PROJECT}/topics/${CHECK_TOPIC}` },
+      ackDeadlineSeconds: 60,
+    });
+    const tick = () => checkTopic.publishMessage({ data: Buffer.from("{}") });
+    // The check schedule: Cloud Scheduler ticks every few minutes in production, every few seconds here.
+    const ticker = setInterval(() => void tick().catch(() => {}), options.checkTickMs ?? 2000);
+    cleanups.push(async () => clearInterval(ticker));
 
     const clients = new Map<string, Firestore>();
     const { Firestore: FirestoreClient } = await import("@google-cloud/firestore");
@@ -133,6 +168,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       pubsubEmulator,
       gateway,
       exporter,
+      checker,
+      webhook,
       pubsub,
       stateDir,
       env,
@@ -153,12 +190,36 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         // a CloudEvent only when the data is non-empty, and the exporter reads "{}" as "scheduled".
         return topic.publishMessage({ data: Buffer.from(body), attributes });
       },
+      tick,
       stop,
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Variables that wire the local stack together; a user's values for them would point it elsewhere. */
+const STACK_OWNED = new Set([
+  "EXPORT_TARGETS",
+  "LEDGER_DATABASE",
+  "LEDGER_COLLECTION",
+  "MANUAL_BUCKET_ALLOWLIST",
+  "FIRESTORE_ADMIN_ENDPOINT",
+  "STORAGE_ENDPOINT",
+  "ALERT_WEBHOOK_URL",
+  "ALERT_TOPIC",
+]);
+
+/** Configuration variables set in the user's environment (schedule, windows, …), passed to the functions. */
+function userConfig(): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const name of Object.keys(CONFIG_VARIABLES)) {
+    if (STACK_OWNED.has(name)) continue;
+    const value = process.env[name];
+    if (value !== undefined && value !== "") passed[name] = value;
+  }
+  return passed;
 }
 
 function findRoot(dir: string): string {

@@ -118,13 +118,18 @@ function parse() {
 function printSummary(summary: RunSummary, phases: Phase[], stack: Stack) {
   const lines = [
     "",
-    `Export ${summary.state === "SUCCESSFUL" ? "verified" : summary.state}: ${summary.database}`,
+    `Export ${summary.state === "SUCCESSFUL" ? "verified" : summary.state}: ${summary.database}${summary.state === "SUCCESSFUL" || summary.restorable ? "" : " (not usable for restore)"}`,
     `  operation  ${summary.operation ?? "(none)"}`,
     `  prefix     ${summary.outputUriPrefix ?? "(none)"}`,
     `  files      ${summary.localPath ?? "(none)"}`,
     `  documents  ${summary.documents ?? 0}, bytes ${summary.bytes ?? 0}`,
   ];
   if (summary.error) lines.push(`  error      ${summary.error}`);
+  lines.push(`  alerts     ${summary.alerts.length ? summary.alerts.join(", ") : "none"}`);
+  for (const alert of stack.webhook.received) {
+    lines.push(`  webhook    ${String(alert.kind)}: ${String(alert.summary)}`);
+    lines.push(`             next step: ${String(alert.nextStep)}`);
+  }
   lines.push(
     `  phases     ${phases.map((p) => `${p.name.split(":")[0]} ${(p.ms / 1000).toFixed(1)} s`).join(", ")}`,
   );

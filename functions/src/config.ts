@@ -64,6 +64,8 @@ export interface Config {
   retry: { maxAttempts: number; baseDelayMs: number; requestTimeoutMs: number };
   endpoints: { firestoreAdmin: string; storage: string; pubsub: string };
   alerts: AlertConfig;
+  /** Valid but probably unintended settings, logged at cold start. */
+  warnings: string[];
 }
 
 /** Every variable the configuration reads, with its default; Terraform sets exactly these. */
@@ -155,10 +157,13 @@ export function parseConfig(env: Env = process.env): Config {
     freshnessMs: windowVar("FRESHNESS_WINDOW", derived.freshnessMs),
   };
   const targets = parseTargets(get("EXPORT_TARGETS"), problems, globalWindows);
-  if (cronOk && targets.some((t) => t.windows.freshnessMs < interval)) {
-    problems.push(
-      `FRESHNESS_WINDOW: a freshness window shorter than the schedule's interval (${formatDuration(interval)}) would alarm between two healthy exports; expected at least ${formatDuration(interval)}`,
-    );
+  const warnings: string[] = [];
+  for (const t of targets) {
+    if (cronOk && t.windows.freshnessMs < interval) {
+      warnings.push(
+        `${t.database.name}: the freshness window (${formatDuration(t.windows.freshnessMs)}) is shorter than the schedule's interval (${formatDuration(interval)}), so backup_stale will fire between two healthy exports`,
+      );
+    }
   }
 
   const prefixTemplate = (get("EXPORT_PREFIX_TEMPLATE") ?? "").replace(/^\/+|\/+$/g, "");
@@ -262,6 +267,7 @@ export function parseConfig(env: Env = process.env): Config {
     retry: { maxAttempts, baseDelayMs, requestTimeoutMs },
     endpoints: { firestoreAdmin, storage, pubsub },
     alerts,
+    warnings,
   };
 }
 

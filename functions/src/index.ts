@@ -35,6 +35,7 @@ function loadConfig(): Config {
 }
 
 const config = loadConfig();
+for (const warning of config.warnings) log({ severity: "WARNING", event: "config.warning", message: warning });
 
 // Constructed once; the Firestore client inside is created on first use.
 const ledger = createFirestoreLedger(config.ledger);

@@ -79,6 +79,8 @@ beforeAll(async () => {
   stack = await startStack({
     stateDir: path.join(process.cwd(), ".local", "test-exporter"),
     opMinDurationMs: 200,
+    // The checker stays idle here so that runs keep the state the exporter gave them.
+    checkTickMs: 3_600_000,
     env: {
       EXPORT_TARGETS: JSON.stringify(TARGETS),
       EXPORT_SCHEDULE: "0 * * * *",
