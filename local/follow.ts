@@ -36,7 +36,9 @@ function ledger(stack: Stack) {
 /** Reads the ledger's runs, newest first. */
 export async function ledgerRuns(stack: Stack): Promise<RunRecord[]> {
   const snapshot = await ledger(stack).runs.get();
-  return snapshot.docs.map((d) => d.data() as RunRecord).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return snapshot.docs
+    .map((d) => d.data() as RunRecord)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
 /** The alerts recorded for a run. */
@@ -76,7 +78,13 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
     }
     await pause();
   }
-  if (!run) return { state: "NOT_STARTED", database: LOCAL_DATABASE, alerts: [], error: "no run was claimed before the timeout" };
+  if (!run)
+    return {
+      state: "NOT_STARTED",
+      database: LOCAL_DATABASE,
+      alerts: [],
+      error: "no run was claimed before the timeout",
+    };
   phaseOnce(run.state === "SUCCESSFUL" ? "checked and verified" : "checked");
   const summary: RunSummary = {
     state: run.open && !run.alerts.export_stuck ? "TIMEOUT" : run.state,
@@ -89,8 +97,10 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
     alerts: Object.keys(run.alerts).sort(),
     restorable: run.restorable === true,
   };
-  if (summary.state === "TIMEOUT") summary.error = `the run was still ${run.state} after ${options.timeoutMs / 1000} s`;
-  else if (run.error) summary.error = `${run.error.status}: ${run.error.message}${run.error.hint ? ` — ${run.error.hint}` : ""}`;
+  if (summary.state === "TIMEOUT")
+    summary.error = `the run was still ${run.state} after ${options.timeoutMs / 1000} s`;
+  else if (run.error)
+    summary.error = `${run.error.status}: ${run.error.message}${run.error.hint ? ` — ${run.error.hint}` : ""}`;
   return summary;
 }
 

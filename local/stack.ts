@@ -4,11 +4,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Firestore } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
+import { CONFIG_VARIABLES } from "../functions/src/config.js";
 import { type Emulator, freePort, startFirestoreEmulator, startPubsubEmulator } from "./emulators.js";
 import { type FunctionProcess, startFunctionProcess } from "./functions-process.js";
 import { type Gateway, startGateway } from "./gateway.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.js";
-import { CONFIG_VARIABLES } from "../functions/src/config.js";
 
 /** Where the repository lives, whether this runs from local/ (tests) or dist/local/ (npm start). */
 export const PROJECT_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));

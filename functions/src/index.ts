@@ -35,7 +35,8 @@ function loadConfig(): Config {
 }
 
 const config = loadConfig();
-for (const warning of config.warnings) log({ severity: "WARNING", event: "config.warning", message: warning });
+for (const warning of config.warnings)
+  log({ severity: "WARNING", event: "config.warning", message: warning });
 
 // Constructed once; the Firestore client inside is created on first use.
 const ledger = createFirestoreLedger(config.ledger);
