@@ -2,12 +2,13 @@
 // with java directly: `gcloud emulators ...` adds a Python start-up and a wrapper process that does not
 // forward signals, which makes both start-up and clean shutdown slower and less reliable.
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
+import { trackChild } from "./children.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -110,31 +111,6 @@ async function findJava(): Promise<string> {
   } catch (error) {
     javaCommand = undefined;
     throw error;
-  }
-}
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function killAll(): void {
-  for (const proc of running) proc.kill("SIGKILL");
-}
-
-// Emulators must not outlive the process that started them, even when it exits without stopping them.
-// A signal ends Node without an 'exit' event, so the usual termination signals are covered too; the
-// signal is raised again afterwards so that its default outcome (exit) is kept, unless the application
-// handles it itself.
-function trackChild(child: ChildProcess): void {
-  running.add(child);
-  child.once("exit", () => running.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", killAll);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      killAll();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
   }
 }
 

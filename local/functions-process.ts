@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { trackChild } from "./children.js";
 
 /** A functions-framework process serving one entry point, exactly as Cloud Functions would. */
 export interface FunctionProcess {
@@ -15,7 +15,7 @@ export interface FunctionProcess {
 
 export interface FunctionProcessOptions {
   target: string;
-  /** Built JavaScript entry module (dist/functions/src/index.js). */
+  /** Built JavaScript entry module (dist/functions/src/index.js); dist/local/serve-function.js serves it. */
   source: string;
   port: number;
   env: Record<string, string>;
@@ -24,22 +24,18 @@ export interface FunctionProcessOptions {
   startTimeoutMs?: number;
 }
 
-const require = createRequire(import.meta.url);
-
 export async function startFunctionProcess(options: FunctionProcessOptions): Promise<FunctionProcess> {
-  // The package exports no subpath for its CLI; its bin entry sits next to the resolved index.
-  const main = path.join(path.dirname(require.resolve("@google-cloud/functions-framework")), "main.js");
+  // Always the built server next to the built source: tests import this module from local/*.ts.
+  const serve = path.join(path.dirname(options.source), "..", "..", "local", "serve-function.js");
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      main,
-      `--target=${options.target}`,
-      "--signature-type=cloudevent",
-      `--source=${options.source}`,
-      `--port=${options.port}`,
-    ],
-    { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] },
+    [serve, options.source, options.target, String(options.port)],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
+  trackChild(child);
   const logs: Array<Record<string, unknown>> = [];
   const file = createWriteStream(options.logFile, { flags: "a" });
   let exited: { code: number | null } | undefined;

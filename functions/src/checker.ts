@@ -199,7 +199,8 @@ async function checkRun(ctx: Ctx, run: RunRecord, listed: OperationView[] | unde
   if (op === undefined) return;
   let verdict = judgeOperation(current, op, now, windows, deps.config.alerts.stuckAction);
   if (verdict.verify) {
-    const verified = await verify(ctx, current);
+    // With this tick's final counts and end time: they are what the target status records.
+    const verified = await verify(ctx, { ...current, ...verdict.patch });
     if (!verified) {
       await apply(ctx, current, { ...verdict, verify: false });
       return;

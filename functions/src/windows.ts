@@ -36,7 +36,7 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-/** The longest gap between two consecutive fires of the schedule, sampled over a year's worth of fires. */
+/** The longest gap between two consecutive fires of the schedule, sampled over a year and a month. */
 export function scheduleInterval(cron: string, timeZone: string): number {
   // A fixed reference keeps the result independent of when the function starts.
   const expression = CronExpressionParser.parse(cron, {
@@ -50,6 +50,15 @@ export function scheduleInterval(cron: string, timeZone: string): number {
     longest = Math.max(longest, next - previous);
     previous = next;
     if (next - Date.UTC(2026, 0, 1) > 400 * DAY) break;
+  }
+  // 400 fires of a dense schedule (every 5 min on weekdays) end before its longest gap: any gap
+  // longer than a day spans a midnight, so measure the gap across each remaining midnight.
+  for (let day = Math.ceil(previous / DAY) * DAY; day - Date.UTC(2026, 0, 1) <= 400 * DAY; day += DAY) {
+    expression.reset(new Date(day - 1));
+    const after = expression.next().toDate().getTime();
+    expression.reset(new Date(day));
+    const before = expression.prev().toDate().getTime();
+    longest = Math.max(longest, after - before);
   }
   return longest;
 }

@@ -1,16 +1,22 @@
 /**
- * Fakes of the project's own ports (AdminApi, Ledger, Logger) and small builders for unit tests.
- * They implement the interfaces the exporter receives, never the `@google-cloud/*` modules.
+ * Fakes of the project's own ports (AdminApi, StorageApi, Ledger, AlertChannel, Logger) and small
+ * builders for unit tests. They implement the interfaces the product receives, never the
+ * `@google-cloud/*` modules.
  */
 import type { AdminApi } from "../../functions/src/admin-client.js";
+import type { AlertChannel } from "../../functions/src/alert-channels.js";
+import type { Alert } from "../../functions/src/alerts.js";
+import type { CheckerDeps } from "../../functions/src/checker.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
 import { ApiError } from "../../functions/src/errors.js";
 import type { ExporterDeps } from "../../functions/src/exporter.js";
-import type { RunLedger } from "../../functions/src/ledger.js";
+import type { Ledger, RunLedger, TargetStatus } from "../../functions/src/ledger.js";
 import { createMemoryLogger, type LogEntry, type Logger } from "../../functions/src/log.js";
 import type { OperationView } from "../../functions/src/operation.js";
 import { errorFromBody } from "../../functions/src/rest.js";
 import type { DeliveryMeta, ExportRequestBody, RunRecord } from "../../functions/src/run.js";
+import type { StorageApi } from "../../functions/src/storage-client.js";
+import { metadataObjectOf } from "../../functions/src/verdict.js";
 
 export const PROJECT = "my-project";
 export const DEFAULT_DB = `projects/${PROJECT}/databases/(default)`;
@@ -162,7 +168,27 @@ export class FakeAdmin implements AdminApi {
     return op;
   }
 
+  /** Names passed to getOperation, in order. */
+  readonly getCalls: string[] = [];
+  /** Names passed to cancelOperation, in order. */
+  readonly cancelCalls: string[] = [];
+  /** Errors per operation name, for every get of that operation. */
+  readonly failGet = new Map<string, () => ApiError>();
+  /** When set, every listOperations call fails with a fresh error from this factory. */
+  failList?: () => ApiError;
+
+  /** Ends an operation the way the API reports it once done (by default: SUCCESSFUL). */
+  finish(name: string, patch: Partial<OperationView> = {}): OperationView {
+    const op = this.operations.find((o) => o.name === name);
+    if (!op) throw new Error(`no operation ${name}`);
+    Object.assign(op, { done: true, operationState: "SUCCESSFUL", endTime: "2026-12-03T02:40:00Z" }, patch);
+    return op;
+  }
+
   async getOperation(name: string): Promise<OperationView> {
+    this.getCalls.push(name);
+    const failure = this.failGet.get(name);
+    if (failure) throw failure();
     const op = this.operations.find((o) => o.name === name);
     if (!op) throw new ApiError(404, "NOT_FOUND", `operation ${name} not found`);
     return structuredClone(op);
@@ -171,6 +197,7 @@ export class FakeAdmin implements AdminApi {
   /** Like the API: without a filter, running and failed operations; `done=true` gives finished ones. */
   async listOperations(database: string, filter?: string): Promise<OperationView[]> {
     this.listCalls.push({ database, filter });
+    if (this.failList) throw this.failList();
     const mine = this.operations.filter((o) => o.name.startsWith(`${database}/operations/`));
     const listed =
       filter === "done=true" ? mine.filter((o) => o.done) : mine.filter((o) => !o.done || o.error);
@@ -178,6 +205,7 @@ export class FakeAdmin implements AdminApi {
   }
 
   async cancelOperation(name: string): Promise<void> {
+    this.cancelCalls.push(name);
     const op = this.operations.find((o) => o.name === name);
     if (!op) throw new ApiError(404, "NOT_FOUND", `operation ${name} not found`);
     op.operationState = "CANCELLING";
@@ -276,4 +304,153 @@ export function makeDeps(
 
 export function eventsOf(log: { entries: LogEntry[] }): string[] {
   return log.entries.map((e) => e.event);
+}
+
+/**
+ * The whole ledger the checker uses, in memory: runs (as FakeLedger), alerts created only if
+ * absent, and the per-target status. Every read returns a copy, as Firestore would.
+ */
+export class FakeCheckerLedger extends FakeLedger implements Ledger {
+  readonly alerts = new Map<string, Alert>();
+  readonly targets = new Map<string, TargetStatus>();
+  /** Every listOpen throws this (ledger outage: the tick cannot run at all). */
+  failListOpen?: Error;
+
+  async listOpen(): Promise<RunRecord[]> {
+    this.journal.push("listOpen");
+    if (this.failListOpen) throw this.failListOpen;
+    return [...this.records.values()].filter((r) => r.open).map((r) => structuredClone(r));
+  }
+
+  async createAlert(alert: Alert): Promise<boolean> {
+    this.journal.push(`createAlert:${alert.id}`);
+    if (this.alerts.has(alert.id)) return false;
+    this.alerts.set(alert.id, structuredClone(alert));
+    return true;
+  }
+
+  async pendingAlerts(): Promise<Alert[]> {
+    return [...this.alerts.values()].filter((a) => a.pending).map((a) => structuredClone(a));
+  }
+
+  async updateAlert(id: string, patch: Partial<Alert>): Promise<void> {
+    const alert = this.alerts.get(id);
+    if (!alert) throw new Error(`5 NOT_FOUND: no alert to update: ${id}`);
+    this.alerts.set(id, { ...alert, ...structuredClone(patch) });
+  }
+
+  async getTarget(database: string): Promise<TargetStatus | undefined> {
+    const status = this.targets.get(database);
+    return status && structuredClone(status);
+  }
+
+  async saveTarget(status: TargetStatus): Promise<void> {
+    this.targets.set(status.database, structuredClone(status));
+  }
+
+  /** Stores a run as it is (a test's starting point), bypassing claim. */
+  put(run: RunRecord): RunRecord {
+    this.records.set(run.runKey, structuredClone(run));
+    return run;
+  }
+
+  run(runKey: string): RunRecord {
+    const run = this.records.get(runKey);
+    if (!run) throw new Error(`no run ${runKey}; have ${[...this.records.keys()].join(", ")}`);
+    return run;
+  }
+}
+
+/** A bucket holding only the objects a test puts there. */
+export class FakeStorage implements StorageApi {
+  /** `bucket/name` → size in bytes. */
+  readonly objects = new Map<string, number>();
+  readonly calls: string[] = [];
+  /** When set, every call fails with a fresh error from this factory. */
+  failAlways?: () => ApiError;
+
+  async objectSize(bucket: string, name: string): Promise<number | undefined> {
+    this.calls.push(`${bucket}/${name}`);
+    if (this.failAlways) throw this.failAlways();
+    return this.objects.get(`${bucket}/${name}`);
+  }
+
+  /** Writes the overall metadata object an export to this prefix leaves behind. */
+  putExport(outputUriPrefix: string, sizeBytes = 1234): void {
+    const object = metadataObjectOf(outputUriPrefix);
+    if (!object) throw new Error(`not an export prefix: ${outputUriPrefix}`);
+    this.objects.set(`${object.bucket}/${object.name}`, sizeBytes);
+  }
+}
+
+/** An alert channel that fails its next `failures` deliveries, then takes every alert. */
+export class FakeChannel implements AlertChannel {
+  readonly delivered: Alert[] = [];
+  attempts = 0;
+
+  constructor(
+    readonly name: string,
+    public failures = 0,
+  ) {}
+
+  async deliver(alert: Alert): Promise<void> {
+    this.attempts++;
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error(`${this.name} answered HTTP 503`);
+    }
+    this.delivered.push(structuredClone(alert));
+  }
+}
+
+export interface CheckerTestDeps extends CheckerDeps {
+  admin: FakeAdmin;
+  storage: FakeStorage;
+  ledger: FakeCheckerLedger;
+  channels: FakeChannel[];
+  log: Logger & { entries: LogEntry[] };
+  sleeps: number[];
+  clock: { now: () => Date; advance: (ms: number) => void };
+}
+
+export function makeCheckerDeps(
+  p: {
+    config?: Config;
+    now?: string;
+    admin?: FakeAdmin;
+    storage?: FakeStorage;
+    ledger?: FakeCheckerLedger;
+    channels?: FakeChannel[];
+  } = {},
+): CheckerTestDeps {
+  const clock = fixedClock(p.now ?? "2026-12-03T02:30:00Z");
+  const sleeps: number[] = [];
+  return {
+    config: p.config ?? testConfig(),
+    admin: p.admin ?? new FakeAdmin(),
+    storage: p.storage ?? new FakeStorage(),
+    ledger: p.ledger ?? new FakeCheckerLedger(),
+    channels: p.channels ?? [],
+    log: createMemoryLogger(),
+    now: clock.now,
+    clock,
+    sleeps,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  };
+}
+
+/** The exporter's view of the same fakes, so a test can start exports the way production does. */
+export function exporterDepsOf(deps: CheckerTestDeps): ExporterDeps {
+  return {
+    config: deps.config,
+    admin: deps.admin,
+    ledger: deps.ledger,
+    log: deps.log,
+    now: deps.now,
+    sleep: deps.sleep,
+    random: () => 0.5,
+    identity: async () => "exporter@my-project.iam.gserviceaccount.com",
+  };
 }

@@ -4,6 +4,17 @@ import { ConfigError } from "../../functions/src/errors.js";
 
 type Env = Record<string, string | undefined>;
 
+const M = 60_000;
+const H = 60 * M;
+const D = 24 * H;
+/** Derived from the default nightly schedule: start 1 h, completion 12 h, freshness 24 + 1 + 12 h. */
+const NIGHTLY_WINDOWS = { startMs: H, completionMs: 12 * H, freshnessMs: 37 * H };
+/**
+ * "30 1 * * 1-5" in Europe/Paris: the longest gap is Friday to Monday across the night the clocks go
+ * back, 73 h; start and completion at their maximums.
+ */
+const WEEKDAY_PARIS_WINDOWS = { startMs: H, completionMs: 12 * H, freshnessMs: 86 * H };
+
 const DB = "projects/my-project/databases/(default)";
 const minimalEnv: Env = { EXPORT_TARGETS: JSON.stringify([{ database: DB, bucket: "gs://my-bucket" }]) };
 
@@ -33,6 +44,7 @@ describe("parseConfig: valid environments", () => {
           prefix: "firestore",
           collectionIds: [],
           namespaceIds: [],
+          windows: NIGHTLY_WINDOWS,
         },
       ],
       schedule: "0 2 * * *",
@@ -50,7 +62,10 @@ describe("parseConfig: valid environments", () => {
       endpoints: {
         firestoreAdmin: "https://firestore.googleapis.com",
         storage: "https://storage.googleapis.com",
+        pubsub: "https://pubsub.googleapis.com",
       },
+      alerts: { webhookFormat: "json", documentDropRatio: 0.5, stuckAction: "alert" },
+      warnings: [],
     });
   });
 
@@ -92,6 +107,11 @@ describe("parseConfig: valid environments", () => {
       EXPORT_REQUEST_TIMEOUT_MS: "10000",
       FIRESTORE_ADMIN_ENDPOINT: "http://127.0.0.1:8090",
       STORAGE_ENDPOINT: "http://localhost:8091",
+      PUBSUB_EMULATOR_HOST: "127.0.0.1:8085",
+      STUCK_ACTION: "cancel",
+      DOCUMENT_DROP_WARN_RATIO: "0.8",
+      ALERT_WEBHOOK_URL: "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
+      ALERT_TOPIC: "projects/ops-project/topics/firestore-export-alerts",
     });
     expect(config.targets).toEqual([
       {
@@ -104,6 +124,7 @@ describe("parseConfig: valid environments", () => {
         prefix: "nightly/firestore",
         collectionIds: ["users", "orders"],
         namespaceIds: ["", "tenant-a"],
+        windows: WEEKDAY_PARIS_WINDOWS,
       },
       {
         database: {
@@ -115,6 +136,7 @@ describe("parseConfig: valid environments", () => {
         prefix: "firestore",
         collectionIds: [],
         namespaceIds: [],
+        windows: WEEKDAY_PARIS_WINDOWS,
       },
     ]);
     expect(config).toMatchObject({
@@ -130,7 +152,19 @@ describe("parseConfig: valid environments", () => {
         collection: "runs",
       },
       retry: { maxAttempts: 3, baseDelayMs: 250, requestTimeoutMs: 10000 },
-      endpoints: { firestoreAdmin: "http://127.0.0.1:8090", storage: "http://localhost:8091" },
+      endpoints: {
+        firestoreAdmin: "http://127.0.0.1:8090",
+        storage: "http://localhost:8091",
+        pubsub: "http://127.0.0.1:8085",
+      },
+      alerts: {
+        webhookUrl: "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
+        webhookFormat: "slack",
+        topic: "projects/ops-project/topics/firestore-export-alerts",
+        documentDropRatio: 0.8,
+        stuckAction: "cancel",
+      },
+      warnings: [],
     });
   });
 
@@ -183,6 +217,7 @@ describe("parseConfig: valid environments", () => {
     expect(config.endpoints).toEqual({
       firestoreAdmin: "https://firestore.googleapis.com",
       storage: "http://127.0.0.1:8091",
+      pubsub: "https://pubsub.googleapis.com",
     });
   });
 
@@ -452,14 +487,17 @@ describe("parseConfig: invalid values", () => {
       EXPORT_RETRY_MAX_ATTEMPTS: "many",
       STORAGE_ENDPOINT: "http://storage.example.com",
     });
+    // The schedule comes first: the windows every target gets are derived from it.
     expect(error.problems.map((p) => p.split(/[:[]/)[0])).toEqual([
-      "EXPORT_TARGETS",
       "EXPORT_SCHEDULE_TIME_ZONE",
+      "EXPORT_TARGETS",
       "EXPORT_PREFIX_TEMPLATE",
       "EXPORT_RETRY_MAX_ATTEMPTS",
       "STORAGE_ENDPOINT",
     ]);
-    expect(error.message).toMatch(/^Invalid configuration \(5 problems\):\n- EXPORT_TARGETS\[0\]\.bucket/);
+    expect(error.message).toMatch(
+      /^Invalid configuration \(5 problems\):\n- EXPORT_SCHEDULE_TIME_ZONE: .*\n- EXPORT_TARGETS\[0\]\.bucket/,
+    );
   });
 
   it("reports a problem in each of several targets", () => {
