@@ -105,6 +105,9 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
 }
 
 function progressLine(run: RunRecord): string {
+  if (run.state === "CLAIMED" && run.error) {
+    return `CLAIMED, not started yet: ${run.error.status}: ${run.error.message} (${run.error.hint ?? "retrying"})`;
+  }
   const p = run.progress ?? {};
   const docs = `${p.documents ?? 0}${p.estimatedDocuments ? `/${p.estimatedDocuments}` : ""} documents`;
   return `${run.state}${run.operationState ? ` (${run.operationState})` : ""}: ${docs}, ${p.bytes ?? 0} bytes`;

@@ -114,6 +114,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       METADATA_SERVER_DETECTION: "none",
       EXPORT_RETRY_BASE_DELAY_MS: "200",
       EXPORT_REQUEST_TIMEOUT_MS: "5000",
+      // A run that cannot start is given up (export_not_started) after seconds here, not an hour.
+      START_WINDOW: "30s",
       ALERT_WEBHOOK_URL: webhook.url,
       ALERT_TOPIC: `projects/${LOCAL_PROJECT}/topics/${ALERT_TOPIC}`,
       // The user's own settings (e.g. COMPLETION_WINDOW=20s npm start) win over the local defaults.

@@ -104,8 +104,8 @@ function parse() {
   });
   if (values.faults) parseFaultSpec(values.faults);
   const timeoutSeconds = Number(values.timeout);
-  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)
-    throw new Error(`--timeout: got "${values.timeout}"; expected a whole number of seconds`);
+  if (!/^\d+$/.test(values.timeout ?? "") || timeoutSeconds < 1)
+    throw new Error(`--timeout: got "${values.timeout}"; expected a whole number of seconds, at least 1`);
   return {
     faults: values.faults,
     full: values.full ?? false,

@@ -1,12 +1,12 @@
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { describeIssues } from "./issues.js";
 import {
-  bucketNameProblem,
   collectionIdsProblems,
   DATABASE_FORM,
   type DatabaseName,
-  GCS_FORM,
+  namespaceIdsProblems,
   objectPathProblem,
   parseDatabaseName,
   parseGcsUri,
@@ -115,12 +115,16 @@ const targetShape = z
 
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 
+const TARGET_FIELDS =
+  "database, bucket, prefix, collectionIds, namespaceIds, startWindow, completionWindow, freshnessWindow";
+
 const TARGETS_FORM =
   'a JSON array of {"database":"projects/P/databases/D","bucket":"gs://BUCKET","prefix":"firestore","collectionIds":[],"namespaceIds":[]}';
 
 /** Parses and validates the environment; throws one ConfigError listing every problem. */
 export function parseConfig(env: Env = process.env): Config {
   const problems: string[] = [];
+  const warnings: string[] = unknownVariables(env);
   const get = (name: ConfigVariable): string | undefined => {
     const raw = env[name];
     return raw === undefined || raw.trim() === "" ? CONFIG_VARIABLES[name] : raw.trim();
@@ -157,7 +161,6 @@ export function parseConfig(env: Env = process.env): Config {
     freshnessMs: windowVar("FRESHNESS_WINDOW", derived.freshnessMs),
   };
   const targets = parseTargets(get("EXPORT_TARGETS"), problems, globalWindows);
-  const warnings: string[] = [];
   for (const t of targets) {
     if (cronOk && t.windows.freshnessMs < interval) {
       warnings.push(
@@ -194,12 +197,26 @@ export function parseConfig(env: Env = process.env): Config {
   if (!isTimeZone(prefixTimeZone))
     bad("EXPORT_PREFIX_TIME_ZONE", prefixTimeZone, "an IANA time zone such as UTC or Europe/Paris");
 
-  const consistent = parseBoolean(get("EXPORT_CONSISTENT") ?? "true");
-  if (consistent === undefined) bad("EXPORT_CONSISTENT", get("EXPORT_CONSISTENT") ?? "", "true or false");
+  const consistentRaw = get("EXPORT_CONSISTENT") ?? "true";
+  let consistent = parseBoolean(consistentRaw);
+  if (consistent === undefined) bad("EXPORT_CONSISTENT", consistentRaw, "true or false");
 
   const apiVersion = get("FIRESTORE_ADMIN_API_VERSION") ?? "v1";
   if (apiVersion !== "v1" && apiVersion !== "v1beta2")
     bad("FIRESTORE_ADMIN_API_VERSION", apiVersion, "v1 or v1beta2");
+  if (apiVersion === "v1beta2" && consistent) {
+    // v1beta2 has no snapshotTime: an explicit request for consistency cannot be honoured.
+    if (env.EXPORT_CONSISTENT?.trim()) {
+      problems.push(
+        'EXPORT_CONSISTENT: got "true" with FIRESTORE_ADMIN_API_VERSION=v1beta2, which has no snapshotTime; expected false, or the v1 API',
+      );
+    } else {
+      warnings.push(
+        "FIRESTORE_ADMIN_API_VERSION=v1beta2 has no snapshotTime: exports are not point-in-time consistent",
+      );
+    }
+    consistent = false;
+  }
   if (apiVersion === "v1beta2" && targets.some((t) => t.namespaceIds.length > 0)) {
     problems.push(
       "EXPORT_TARGETS: namespaceIds need FIRESTORE_ADMIN_API_VERSION=v1 (v1beta2 accepts only collectionIds)",
@@ -223,8 +240,12 @@ export function parseConfig(env: Env = process.env): Config {
     ledgerDatabase = { project, databaseId: "(default)", name: `projects/${project}/databases/(default)` };
   }
   const ledgerCollection = get("LEDGER_COLLECTION") ?? "";
-  if (!/^[A-Za-z0-9_-]{1,100}$/.test(ledgerCollection)) {
-    bad("LEDGER_COLLECTION", ledgerCollection, "a top-level collection id of 1-100 letters, digits, _ or -");
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(ledgerCollection) || /^__.*__$/.test(ledgerCollection)) {
+    bad(
+      "LEDGER_COLLECTION",
+      ledgerCollection,
+      "a top-level collection id of 1-100 letters, digits, _ or - (not of the reserved form __*__)",
+    );
   }
 
   const maxAttempts = parseInteger("EXPORT_RETRY_MAX_ATTEMPTS", get("EXPORT_RETRY_MAX_ATTEMPTS"), 1, 20, bad);
@@ -245,6 +266,12 @@ export function parseConfig(env: Env = process.env): Config {
 
   const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
   const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);
+  for (const name of ["FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST"]) {
+    const value = env[name]?.trim();
+    if (value && !/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(value)) {
+      problems.push(`${name}: got ${JSON.stringify(value)}; expected HOST:PORT such as 127.0.0.1:8080`);
+    }
+  }
   const pubsubHost = env.PUBSUB_EMULATOR_HOST?.trim();
   const pubsub = pubsubHost ? `http://${pubsubHost}` : "https://pubsub.googleapis.com";
   const alerts = parseAlertConfig(get, bad, problems);
@@ -337,10 +364,9 @@ function parseTargets(raw: string | undefined, problems: string[], defaults: Win
   }
   const shape = z.array(targetShape).min(1).safeParse(json);
   if (!shape.success) {
-    for (const issue of shape.error.issues) {
-      const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-      problems.push(`${name}${where}: ${issue.message}; expected ${TARGETS_FORM}`);
-    }
+    problems.push(
+      ...describeIssues(shape.error.issues, json, { root: name, fields: TARGET_FIELDS, form: TARGETS_FORM }),
+    );
     return [];
   }
   const targets: Target[] = [];
@@ -363,6 +389,7 @@ function parseTargets(raw: string | undefined, problems: string[], defaults: Win
     if (prefixProblem) problems.push(`${at}.prefix: ${prefixProblem}`);
     const collectionIds = t.collectionIds ?? [];
     for (const p of collectionIdsProblems(collectionIds)) problems.push(`${at}.collectionIds: ${p}`);
+    for (const p of namespaceIdsProblems(t.namespaceIds ?? [])) problems.push(`${at}.namespaceIds: ${p}`);
     const windows = { ...defaults };
     for (const [field, key] of [
       ["startWindow", "startMs"],
@@ -403,12 +430,10 @@ function parseAllowlist(raw: string, problems: string[]): string[] {
     .map((s) => s.trim())
     .filter(Boolean)) {
     const uri = parseGcsUri(item);
-    const plain = typeof uri === "string" && !item.startsWith("gs://") ? bucketNameProblem(item) : "scheme";
     if (typeof uri !== "string" && uri.path === "") buckets.push(uri.bucket);
-    else if (plain === undefined) buckets.push(item);
     else
       problems.push(
-        `MANUAL_BUCKET_ALLOWLIST: got ${JSON.stringify(item)}; expected a comma-separated list of ${GCS_FORM.split(" or ")[0]}`,
+        `MANUAL_BUCKET_ALLOWLIST: got ${JSON.stringify(item)}${typeof uri === "string" ? ` (${uri})` : ""}; expected a comma-separated list of gs://BUCKET`,
       );
   }
   return buckets;
@@ -424,6 +449,9 @@ function prefixTemplateProblem(template: string): string | undefined {
     return `${accepted}, so that two databases or two runs never share a folder`;
   if (template.split("/").some((p) => p === "" || p === "." || p === ".."))
     return `${accepted}, without empty, "." or ".." segments`;
+  const rendered = template.replace(/\{\w+\}/g, "x");
+  const pathProblem = objectPathProblem(rendered);
+  if (pathProblem) return `${accepted} (${pathProblem.replace(`path "${rendered}"`, "the template")})`;
   return undefined;
 }
 
@@ -474,8 +502,38 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/** Prefixes of this product's variables: a misspelt one would otherwise be ignored in silence. */
+const OWN_PREFIXES = [
+  "EXPORT_",
+  "LEDGER_",
+  "ALERT_",
+  "MANUAL_BUCKET",
+  "START_WINDOW",
+  "COMPLETION_WINDOW",
+  "FRESHNESS_WINDOW",
+  "STUCK_",
+  "DOCUMENT_DROP",
+  "FIRESTORE_ADMIN_",
+];
+
+function unknownVariables(env: Env): string[] {
+  const known = new Set(Object.keys(CONFIG_VARIABLES));
+  return Object.keys(env)
+    .filter((name) => !known.has(name) && OWN_PREFIXES.some((p) => name.startsWith(p)))
+    .map((name) => `${name} is set but is not a firestore-exporter setting (misspelt?); it is ignored`);
+}
+
+const CRON_NAMES = /\b(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT)\b/gi;
+
+/**
+ * Cloud Scheduler's unix-cron: five fields of numbers, `*`, `,`, `-`, `/` and month or weekday
+ * names. Extensions such as H, L, W, # and ? are refused: H in particular picks a random minute,
+ * which would make a slot's run key differ between deliveries.
+ */
 function isCron(expression: string, tz: string): boolean {
-  if (expression.split(/\s+/).length !== 5) return false;
+  const fields = expression.split(/\s+/);
+  if (fields.length !== 5) return false;
+  if (!fields.every((f) => /^[0-9*,/-]+$/.test(f.replace(CRON_NAMES, "0")))) return false;
   try {
     CronExpressionParser.parse(expression, { tz });
     return true;

@@ -6,7 +6,7 @@ import type { Logger } from "./log.js";
 import { type OperationView, samePrefix } from "./operation.js";
 import { withRetry } from "./retry.js";
 import { type DeliveryMeta, isStartable, planRuns, type RunError, type RunRecord } from "./run.js";
-import { parseTriggerMessage } from "./trigger-message.js";
+import { parseRfc3339, parseTriggerMessage, type TriggerRequest } from "./trigger-message.js";
 
 /** What the exporter needs from the outside world; index.ts builds the real ones. */
 export interface ExporterDeps {
@@ -57,7 +57,8 @@ export async function handleTrigger(
   deps: ExporterDeps,
 ): Promise<TriggerResult> {
   const { config, log } = deps;
-  const request = parseTriggerMessage(body, config, deps.now());
+  const parsed = parseTriggerMessage(body, config, deps.now());
+  const request = "problems" in parsed ? parsed : checkAttributes(parsed, delivery, deps.now());
   if ("problems" in request) {
     log({
       severity: "WARNING",
@@ -76,6 +77,31 @@ export async function handleTrigger(
     runs.push(await startRun(plan, deps));
   }
   return { runs, redeliver: runs.some((r) => r.outcome === "retry") };
+}
+
+/**
+ * The `scheduledTime` attribute names the slot of a scheduled trigger (for re-running a given
+ * night); it must be a real time that is not in the future, on a scheduled (empty) message.
+ */
+function checkAttributes(
+  request: TriggerRequest,
+  delivery: DeliveryMeta,
+  now: Date,
+): TriggerRequest | { problems: string[] } {
+  const given = delivery.attributes.scheduledTime;
+  if (given === undefined) return request;
+  const at = parseRfc3339(given);
+  if (request.kind !== "scheduled")
+    return { problems: ["the scheduledTime attribute goes only with an empty (scheduled) message"] };
+  if (!at)
+    return {
+      problems: [
+        `attribute scheduledTime ${JSON.stringify(given)} is not an RFC 3339 time such as 2026-12-03T02:00:00Z`,
+      ],
+    };
+  if (at.getTime() > now.getTime() + 60_000)
+    return { problems: [`attribute scheduledTime ${given} is in the future`] };
+  return request;
 }
 
 function leaseMs(config: Config): number {

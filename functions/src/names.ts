@@ -49,6 +49,21 @@ export function collectionIdsProblems(ids: readonly string[]): string[] {
   return problems;
 }
 
+/** Problems with namespace ids (Datastore mode): "" is the default namespace. */
+export function namespaceIdsProblems(ids: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const id of ids) {
+    if (id !== "" && !/^[A-Za-z0-9._-]{1,100}$/.test(id)) {
+      problems.push(
+        `namespace id "${id}" is not valid: "" (the default namespace) or 1-100 of A-Z a-z 0-9 . _ -`,
+      );
+    } else if (/^__.*__$/.test(id)) problems.push(`namespace id "${id}" matches the reserved form __*__`);
+  }
+  if (ids.length > 100) problems.push(`${ids.length} namespace ids given; at most 100 are accepted`);
+  if (new Set(ids).size !== ids.length) problems.push("namespace ids are repeated");
+  return problems;
+}
+
 /** Why Cloud Storage would refuse this bucket name, or undefined. */
 export function bucketNameProblem(name: string): string | undefined {
   const form = "3-63 characters (222 with dots) of a-z 0-9 - _ ., starting and ending with a letter or digit";
@@ -59,6 +74,7 @@ export function bucketNameProblem(name: string): string | undefined {
   if (name.split(".").some((part) => part.length > 63))
     return `bucket name "${name}" has a dot-separated part over 63 characters`;
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return `bucket name "${name}" looks like an IP address`;
+  if (/\.\.|\.-|-\./.test(name)) return `bucket name "${name}" has ".." or a dot next to a dash`;
   if (name.startsWith("goog") || name.includes("google"))
     return `bucket name "${name}" may not start with "goog" or contain "google"`;
   return undefined;
@@ -74,6 +90,7 @@ export const GCS_FORM = "gs://BUCKET or gs://BUCKET/PATH";
 
 /** Parses `gs://bucket[/path]`, normalising trailing slashes; returns the problem as a string. */
 export function parseGcsUri(value: string): GcsUri | string {
+  if (value !== value.trim()) return `"${value}" has leading or trailing spaces`;
   const match = /^gs:\/\/([^/]*)(?:\/([\s\S]*))?$/.exec(value);
   if (!match) return `expected ${GCS_FORM} (the gs:// scheme is required)`;
   const bucket = match[1] ?? "";

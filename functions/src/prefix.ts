@@ -54,10 +54,13 @@ export function buildOutputPrefix(input: PrefixInput): string {
 /** Lower-case letters, digits and dashes only, at most 40 characters. */
 export function slugify(label: string): string {
   return label
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
+    .slice(0, 40)
+    .replace(/-+$/, "");
 }
 
 function shortHash(value: string): string {

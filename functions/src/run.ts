@@ -139,6 +139,8 @@ export function planRuns(
       collectionIds: request.collectionIds ?? target.collectionIds,
       namespaceIds: request.namespaceIds ?? target.namespaceIds,
       snapshotTime: request.snapshotTime ?? chooseSnapshotTime(delivery.publishTime, now),
+      // A person who names a point in time gets it, whatever the default for scheduled runs is.
+      explicitSnapshot: request.snapshotTime !== undefined,
     }),
   );
 }
@@ -163,12 +165,14 @@ function newRun(p: {
   collectionIds: string[];
   namespaceIds: string[];
   snapshotTime: Date;
+  explicitSnapshot?: boolean;
 }): RunRecord {
   const v1 = p.config.apiVersion === "v1";
   const request: ExportRequestBody = { outputUriPrefix: p.outputUriPrefix };
   if (p.collectionIds.length > 0) request.collectionIds = p.collectionIds;
   if (v1 && p.namespaceIds.length > 0) request.namespaceIds = p.namespaceIds;
-  if (v1 && p.config.consistent) request.snapshotTime = p.snapshotTime.toISOString().replace(".000Z", "Z");
+  if (v1 && (p.config.consistent || p.explicitSnapshot))
+    request.snapshotTime = p.snapshotTime.toISOString().replace(".000Z", "Z");
   return {
     runKey: p.runKey,
     database: p.target.database.name,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Config } from "./config.js";
-import { collectionIdsProblems, GCS_FORM, type GcsUri, parseGcsUri } from "./names.js";
+import { describeIssues } from "./issues.js";
+import { collectionIdsProblems, GCS_FORM, type GcsUri, namespaceIdsProblems, parseGcsUri } from "./names.js";
 
 /** A validated trigger: the schedule's empty message, or a person's manual request. */
 export type TriggerRequest =
@@ -30,6 +31,31 @@ const messageShape = z
   .partial()
   .strict();
 
+/** The longest version retention a database can have (point-in-time recovery). */
+const MAX_SNAPSHOT_AGE_MS = 7 * 24 * 3_600_000;
+
+/**
+ * A strict RFC 3339 time: the calendar fields must exist as written (no 30 February, no 24:00),
+ * because Date would silently roll them over into another day.
+ */
+export function parseRfc3339(value: string): Date | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(
+    value,
+  );
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((v) => Number(v ?? 0)) as number[];
+  const wall = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute, second));
+  const exists =
+    wall.getUTCFullYear() === year &&
+    wall.getUTCMonth() === (month ?? 1) - 1 &&
+    wall.getUTCDate() === day &&
+    wall.getUTCHours() === hour &&
+    wall.getUTCMinutes() === minute &&
+    wall.getUTCSeconds() === second;
+  const at = new Date(value);
+  return exists && !Number.isNaN(at.getTime()) ? at : undefined;
+}
+
 const FIELDS = "database, collectionIds, namespaceIds, snapshotTime, label, reason, outputUriPrefix";
 
 /**
@@ -55,11 +81,10 @@ export function parseTriggerMessage(
   const shape = messageShape.safeParse(json);
   if (!shape.success) {
     return {
-      problems: shape.error.issues.map((issue) => {
-        const where = issue.path.length ? issue.path.join(".") : "message";
-        if (issue.code === "unrecognized_keys")
-          return `unknown field(s) ${issue.keys.join(", ")}; accepted fields: ${FIELDS}`;
-        return `${where}: ${issue.message}`;
+      problems: describeIssues(shape.error.issues, json, {
+        root: "message",
+        fields: FIELDS,
+        form: `a JSON object with fields ${FIELDS}`,
       }),
     };
   }
@@ -75,15 +100,13 @@ export function parseTriggerMessage(
   }
   if (m.collectionIds)
     problems.push(...collectionIdsProblems(m.collectionIds).map((p) => `collectionIds: ${p}`));
+  if (m.namespaceIds) problems.push(...namespaceIdsProblems(m.namespaceIds).map((p) => `namespaceIds: ${p}`));
   if (m.namespaceIds && config.apiVersion !== "v1")
     problems.push("namespaceIds need the v1 Admin API (FIRESTORE_ADMIN_API_VERSION=v1)");
   let snapshotTime: Date | undefined;
   if (m.snapshotTime !== undefined) {
-    snapshotTime = new Date(m.snapshotTime);
-    const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(
-      m.snapshotTime,
-    );
-    if (!rfc3339 || Number.isNaN(snapshotTime.getTime())) {
+    snapshotTime = parseRfc3339(m.snapshotTime);
+    if (!snapshotTime) {
       problems.push(
         `snapshotTime ${JSON.stringify(m.snapshotTime)} is not an RFC 3339 time such as 2026-12-03T02:00:00Z`,
       );
@@ -91,6 +114,10 @@ export function parseTriggerMessage(
       problems.push(`snapshotTime ${m.snapshotTime} is not a whole minute (seconds must be 00)`);
     } else if (snapshotTime.getTime() >= now.getTime()) {
       problems.push(`snapshotTime ${m.snapshotTime} is not in the past`);
+    } else if (now.getTime() - snapshotTime.getTime() > MAX_SNAPSHOT_AGE_MS) {
+      problems.push(
+        `snapshotTime ${m.snapshotTime} is more than 7 days old; a database keeps versions for 1 hour, or 7 days with point-in-time recovery`,
+      );
     } else if (config.apiVersion !== "v1") {
       problems.push("snapshotTime needs the v1 Admin API (FIRESTORE_ADMIN_API_VERSION=v1)");
     }

@@ -131,5 +131,4 @@ describe("checkExports through functions-framework", () => {
     expect(deps.ledger.journal).toContain("listOpen");
     expect(deps.log.entries.filter((e) => e.event === "check.tick")).toEqual([]);
   });
-
 });

@@ -177,12 +177,21 @@ export class FakeAdmin implements AdminApi {
   /** When set, every listOperations call fails with a fresh error from this factory. */
   failList?: () => ApiError;
 
-  /** Ends an operation the way the API reports it once done (by default: SUCCESSFUL). */
-  finish(name: string, patch: Partial<OperationView> = {}): OperationView {
+  /** Changes an operation as the API would report it from now on (progress, state). */
+  update(name: string, patch: Partial<OperationView>): OperationView {
     const op = this.operations.find((o) => o.name === name);
     if (!op) throw new Error(`no operation ${name}`);
-    Object.assign(op, { done: true, operationState: "SUCCESSFUL", endTime: "2026-12-03T02:40:00Z" }, patch);
-    return op;
+    return Object.assign(op, patch);
+  }
+
+  /** Ends an operation the way the API reports it once done (by default: SUCCESSFUL). */
+  finish(name: string, patch: Partial<OperationView> = {}): OperationView {
+    return this.update(name, {
+      done: true,
+      operationState: "SUCCESSFUL",
+      endTime: "2026-12-03T02:40:00Z",
+      ...patch,
+    });
   }
 
   async getOperation(name: string): Promise<OperationView> {

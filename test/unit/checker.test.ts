@@ -81,7 +81,7 @@ describe("checkTick: following a run to a verified end (F4, F10)", () => {
     expect(deps.ledger.run(KEY)).toMatchObject({ state: "RUNNING", operationName: OP_1, open: true });
 
     setClock(deps, "2026-12-03T02:10:00Z");
-    deps.admin.operations[0] = { ...deps.admin.operations[0]!, documents: 5012, estimatedDocuments: 12000 };
+    deps.admin.update(OP_1, { documents: 5012, estimatedDocuments: 12000 });
     const first = await checkTick(deps);
     expect(first.apiCalls).toEqual({ get: 1, list: 0, storage: 0, cancel: 0 });
     expect(deps.ledger.run(KEY)).toMatchObject({
@@ -423,6 +423,9 @@ describe("checkTick: exactly once", () => {
     }
 
     expect(deps.ledger.run(KEY)).toMatchObject({ state: "CANCELLED", open: false, restorable: false });
+    // The second tick tried again, the ledger answered "exists", and nothing was logged twice.
+    const creates = deps.ledger.journal.filter((j) => j === `createAlert:export_cancelled:${KEY}`);
+    expect(creates).toHaveLength(2);
     expect(logged(deps, "alert.raised")).toHaveLength(1);
     expect([...deps.ledger.alerts.keys()]).toEqual([`export_cancelled:${KEY}`]);
   });

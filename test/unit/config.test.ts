@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { CONFIG_VARIABLES, parseConfig } from "../../functions/src/config.js";
 import { ConfigError } from "../../functions/src/errors.js";
+import { DURATION_FORM } from "../../functions/src/windows.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -229,6 +230,179 @@ describe("parseConfig: valid environments", () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe("parseConfig: the checker's windows (F5)", () => {
+  const windowsOf = (env: Env) => parseConfig(env).targets.map((t) => t.windows);
+
+  it.each([
+    ["nightly", "0 2 * * *", NIGHTLY_WINDOWS],
+    ["hourly", "0 * * * *", { startMs: 15 * M, completionMs: 30 * M, freshnessMs: H + 45 * M }],
+    ["every ten minutes", "*/10 * * * *", { startMs: 5 * M, completionMs: 30 * M, freshnessMs: 45 * M }],
+    ["on weekdays", "0 2 * * 1-5", { startMs: H, completionMs: 12 * H, freshnessMs: 3 * D + 13 * H }],
+    ["weekly", "0 3 * * 0", { startMs: H, completionMs: 12 * H, freshnessMs: 7 * D + 13 * H }],
+  ])("derives them from a %s schedule (%s)", (_what, schedule, windows) => {
+    const config = parseConfig({ ...minimalEnv, EXPORT_SCHEDULE: schedule });
+    expect(config.targets[0]?.windows).toEqual(windows);
+    expect(config.warnings).toEqual([]);
+  });
+
+  it.each([
+    ["90s", 90_000],
+    ["30m", 30 * M],
+    ["12h", 12 * H],
+    ["2d", 2 * D],
+  ])("reads the duration %j", (raw, ms) => {
+    expect(windowsOf({ ...minimalEnv, START_WINDOW: raw })[0]?.startMs).toBe(ms);
+    expect(windowsOf({ ...minimalEnv, COMPLETION_WINDOW: raw })[0]?.completionMs).toBe(ms);
+  });
+
+  it("takes the three variables for every target", () => {
+    const env = {
+      ...targetsEnv(
+        { database: DB, bucket: "gs://my-bucket" },
+        { database: "projects/my-project/databases/orders-eu", bucket: "gs://my-bucket" },
+      ),
+      START_WINDOW: "20m",
+      COMPLETION_WINDOW: "6h",
+      FRESHNESS_WINDOW: "2d",
+    };
+    const windows = { startMs: 20 * M, completionMs: 6 * H, freshnessMs: 2 * D };
+    expect(windowsOf(env)).toEqual([windows, windows]);
+  });
+
+  it("lets a target override any of them, the others keep the global or derived value", () => {
+    const env = {
+      ...targetsEnv(
+        {
+          database: DB,
+          bucket: "gs://my-bucket",
+          startWindow: "10m",
+          completionWindow: "2h",
+          freshnessWindow: "30h",
+        },
+        {
+          database: "projects/my-project/databases/orders-eu",
+          bucket: "gs://my-bucket",
+          completionWindow: "20h",
+        },
+        { database: "projects/my-project/databases/audit-log", bucket: "gs://my-bucket" },
+      ),
+      START_WINDOW: "45m",
+    };
+    expect(windowsOf(env)).toEqual([
+      { startMs: 10 * M, completionMs: 2 * H, freshnessMs: 30 * H },
+      { startMs: 45 * M, completionMs: 20 * H, freshnessMs: 37 * H },
+      { startMs: 45 * M, completionMs: 12 * H, freshnessMs: 37 * H },
+    ]);
+  });
+
+  it("warns, without refusing, when freshness is shorter than the schedule's interval", () => {
+    const config = parseConfig({ ...minimalEnv, FRESHNESS_WINDOW: "12h" });
+    expect(config.targets[0]?.windows.freshnessMs).toBe(12 * H);
+    expect(config.warnings).toHaveLength(1);
+    expect(config.warnings[0]).toContain(DB);
+    expect(config.warnings[0]).toContain("(12h)");
+    expect(config.warnings[0]).toContain("(1d)");
+    expect(config.warnings[0]).toContain("backup_stale");
+  });
+
+  it("warns about the one target whose own freshness window is too short", () => {
+    const config = parseConfig({
+      ...targetsEnv(
+        { database: DB, bucket: "gs://my-bucket" },
+        {
+          database: "projects/my-project/databases/orders-eu",
+          bucket: "gs://my-bucket",
+          freshnessWindow: "3d",
+        },
+      ),
+      EXPORT_SCHEDULE: "0 2 * * 0",
+    });
+    expect(config.warnings).toHaveLength(1);
+    expect(config.warnings[0]).toContain("projects/my-project/databases/orders-eu");
+    expect(config.warnings[0]).toContain("(7d)");
+  });
+
+  it("does not warn when freshness covers the interval", () => {
+    expect(parseConfig({ ...minimalEnv, FRESHNESS_WINDOW: "26h" }).warnings).toEqual([]);
+  });
+});
+
+describe("parseConfig: alerts", () => {
+  const alertsOf = (env: Env) => parseConfig({ ...minimalEnv, ...env }).alerts;
+
+  it.each([
+    ["https://hooks.slack.com/services/T0001/B0001/abcdef", "slack"],
+    ["https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t", "googlechat"],
+    ["https://alerts.example.com/firestore", "json"],
+    ["http://127.0.0.1:9099/webhook", "json"],
+  ])("detects the format of %s as %s", (url, format) => {
+    expect(alertsOf({ ALERT_WEBHOOK_URL: url })).toMatchObject({ webhookUrl: url, webhookFormat: format });
+  });
+
+  it("takes an explicit format over the detected one", () => {
+    expect(
+      alertsOf({
+        ALERT_WEBHOOK_URL: "https://hooks.slack.com/services/T0001/B0001/abcdef",
+        ALERT_WEBHOOK_FORMAT: "json",
+      }).webhookFormat,
+    ).toBe("json");
+    expect(
+      alertsOf({ ALERT_WEBHOOK_URL: "https://relay.example.com/x", ALERT_WEBHOOK_FORMAT: "googlechat" })
+        .webhookFormat,
+    ).toBe("googlechat");
+  });
+
+  it("never echoes the webhook URL, which carries its secret", () => {
+    const secret = "s3cr3tT0k3nXYZ";
+    for (const url of [
+      `http://hooks.slack.com/services/T0001/B0001/${secret}`,
+      `hooks.slack.com/services/T0001/B0001/${secret}`,
+      `ftp://example.com/${secret}`,
+    ]) {
+      const error = configError({ ...minimalEnv, ALERT_WEBHOOK_URL: url });
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toContain("ALERT_WEBHOOK_URL");
+      expect(error.message).not.toContain(secret);
+    }
+    // Nor when the URL is valid and something else is wrong.
+    const other = configError({
+      ...minimalEnv,
+      ALERT_WEBHOOK_URL: `https://hooks.slack.com/services/T0001/B0001/${secret}`,
+      ALERT_WEBHOOK_FORMAT: "teams",
+      STUCK_ACTION: "kill",
+    });
+    expect(other.problems).toHaveLength(2);
+    expect(other.message).not.toContain(secret);
+  });
+
+  it("reads an alert topic", () => {
+    expect(alertsOf({ ALERT_TOPIC: "projects/ops-project/topics/firestore-export-alerts" }).topic).toBe(
+      "projects/ops-project/topics/firestore-export-alerts",
+    );
+    expect(alertsOf({})).not.toHaveProperty("topic");
+    expect(alertsOf({})).not.toHaveProperty("webhookUrl");
+  });
+
+  it.each([
+    ["0", 0],
+    ["1", 1],
+    ["0.75", 0.75],
+    [".5", 0.5],
+  ])("reads the drop ratio %j", (raw, ratio) => {
+    expect(alertsOf({ DOCUMENT_DROP_WARN_RATIO: raw }).documentDropRatio).toBe(ratio);
+  });
+
+  it.each(["alert", "cancel"] as const)("reads STUCK_ACTION=%s", (action) => {
+    expect(alertsOf({ STUCK_ACTION: action }).stuckAction).toBe(action);
+  });
+
+  it("sends alerts to the Pub/Sub emulator when PUBSUB_EMULATOR_HOST is set", () => {
+    expect(parseConfig({ ...minimalEnv, PUBSUB_EMULATOR_HOST: "localhost:8085" }).endpoints.pubsub).toBe(
+      "http://localhost:8085",
+    );
   });
 });
 
@@ -465,6 +639,75 @@ const invalid: Array<[string, Env, string[]]> = [
     { ...minimalEnv, FIRESTORE_ADMIN_ENDPOINT: "firestore.googleapis.com" },
     ["FIRESTORE_ADMIN_ENDPOINT", '"firestore.googleapis.com"', "https:// URL"],
   ],
+  ...(
+    [
+      ["START_WINDOW", "5", "a number without a unit"],
+      ["COMPLETION_WINDOW", "1w", "weeks"],
+      ["FRESHNESS_WINDOW", "0s", "zero"],
+      ["START_WINDOW", "-1m", "a negative duration"],
+      ["COMPLETION_WINDOW", "1h30m", "two units"],
+      ["FRESHNESS_WINDOW", "1.5d", "a fraction"],
+    ] as const
+  ).map(([name, value, what]): [string, Env, string[]] => [
+    `${what} as ${name}`,
+    { ...minimalEnv, [name]: value },
+    [`${name}: got "${value}"`, DURATION_FORM],
+  ]),
+  [
+    "a target's start window in weeks",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", startWindow: "1w" }),
+    ['EXPORT_TARGETS[0].startWindow: got "1w"', DURATION_FORM],
+  ],
+  [
+    "a target's freshness window of zero",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", freshnessWindow: "0d" }),
+    ['EXPORT_TARGETS[0].freshnessWindow: got "0d"', DURATION_FORM],
+  ],
+  [
+    "a target's completion window without a unit",
+    targetsEnv({ database: DB, bucket: "gs://my-bucket", completionWindow: 3600 }),
+    ["EXPORT_TARGETS[0].completionWindow", "expected string", 'a JSON array of {"database"'],
+  ],
+  [
+    "a webhook over plain http",
+    { ...minimalEnv, ALERT_WEBHOOK_URL: "http://alerts.example.com/hook" },
+    ["ALERT_WEBHOOK_URL", "value redacted", "https:// webhook URL"],
+  ],
+  [
+    "a webhook that is not a URL",
+    { ...minimalEnv, ALERT_WEBHOOK_URL: "hooks.slack.com/services/T0001/B0001/abc" },
+    ["ALERT_WEBHOOK_URL", "value redacted", "https:// webhook URL"],
+  ],
+  [
+    "a webhook format nobody speaks",
+    { ...minimalEnv, ALERT_WEBHOOK_FORMAT: "teams" },
+    ["ALERT_WEBHOOK_FORMAT", '"teams"', "json, slack or googlechat"],
+  ],
+  [
+    "a topic id without its project",
+    { ...minimalEnv, ALERT_TOPIC: "firestore-export-alerts" },
+    ["ALERT_TOPIC", '"firestore-export-alerts"', "projects/PROJECT_ID/topics/TOPIC_ID"],
+  ],
+  [
+    "a subscription instead of a topic",
+    { ...minimalEnv, ALERT_TOPIC: "projects/ops-project/subscriptions/alerts" },
+    ["ALERT_TOPIC", '"projects/ops-project/subscriptions/alerts"', "projects/PROJECT_ID/topics/TOPIC_ID"],
+  ],
+  [
+    "a topic id that starts with a digit",
+    { ...minimalEnv, ALERT_TOPIC: "projects/ops-project/topics/1-alerts" },
+    ["ALERT_TOPIC", '"projects/ops-project/topics/1-alerts"', "projects/PROJECT_ID/topics/TOPIC_ID"],
+  ],
+  ...["1.5", "-0.1", "half", "50%", "2"].map((ratio): [string, Env, string[]] => [
+    `a drop ratio of ${ratio}`,
+    { ...minimalEnv, DOCUMENT_DROP_WARN_RATIO: ratio },
+    ["DOCUMENT_DROP_WARN_RATIO", `"${ratio}"`, "a number from 0 (never warn) to 1"],
+  ]),
+  ...["kill", "ignore", "CANCEL"].map((action): [string, Env, string[]] => [
+    `a stuck action of ${action}`,
+    { ...minimalEnv, STUCK_ACTION: action },
+    ["STUCK_ACTION", `"${action}"`, "alert or cancel"],
+  ]),
 ];
 
 describe("parseConfig: invalid values", () => {

@@ -20,7 +20,7 @@ const WINDOWS: Windows = { startMs: H, completionMs: 12 * H, freshnessMs: 37 * H
 const STARTED = "2026-12-03T02:00:04.512Z";
 const at = (iso: string) => new Date(iso);
 /** `ms` after the export started. */
-const after = (ms: number) => new Date(new Date(STARTED).getTime() + ms);
+const sinceStart = (ms: number) => new Date(new Date(STARTED).getTime() + ms);
 
 /** A run as the exporter leaves it once the operation is recorded. */
 const RUNNING: RunRecord = {
@@ -118,7 +118,7 @@ describe("judgeOperation", () => {
     {
       what: "a running operation (no `done` field) inside the completion window",
       op: raw(),
-      now: after(11 * H),
+      now: sinceStart(11 * H),
       expected: {
         patch: { operationState: "PROCESSING", progress: PROGRESS },
         alerts: [],
@@ -129,7 +129,7 @@ describe("judgeOperation", () => {
     {
       what: "a running operation exactly at the end of the completion window",
       op: raw(),
-      now: after(12 * H),
+      now: sinceStart(12 * H),
       stuckAction: "cancel",
       expected: {
         patch: { operationState: "PROCESSING", progress: PROGRESS },
@@ -141,7 +141,7 @@ describe("judgeOperation", () => {
     {
       what: "a running operation past the completion window: stuck, alert only",
       op: raw(),
-      now: after(12 * H + 1),
+      now: sinceStart(12 * H + 1),
       expected: {
         patch: { operationState: "PROCESSING", progress: PROGRESS },
         alerts: ["export_stuck"],
@@ -152,7 +152,7 @@ describe("judgeOperation", () => {
     {
       what: "a stuck operation with STUCK_ACTION=cancel",
       op: raw(),
-      now: after(13 * H),
+      now: sinceStart(13 * H),
       stuckAction: "cancel",
       expected: {
         patch: { operationState: "PROCESSING", progress: PROGRESS },
@@ -165,7 +165,7 @@ describe("judgeOperation", () => {
       what: "a stuck operation already alerted: neither alerted nor cancelled again",
       run: { ...RUNNING, alerts: { export_stuck: "2026-12-03T14:05:00.000Z" } },
       op: raw({}, { operationState: "CANCELLING" }),
-      now: after(20 * H),
+      now: sinceStart(20 * H),
       stuckAction: "cancel",
       expected: {
         patch: { operationState: "CANCELLING", progress: PROGRESS },
@@ -181,7 +181,7 @@ describe("judgeOperation", () => {
         return { ...rest, createdAt: "2026-12-02T00:00:00.000Z" };
       })(),
       op: raw(),
-      now: after(11 * H),
+      now: sinceStart(11 * H),
       expected: {
         patch: { operationState: "PROCESSING", progress: PROGRESS },
         alerts: [],
@@ -323,7 +323,7 @@ describe("judgeOperation", () => {
     {
       what: "an operation without progress counters yet",
       op: parseOperation({ name: OP, metadata: { operationState: "INITIALIZING", startTime: STARTED } }),
-      now: after(M),
+      now: sinceStart(M),
       expected: {
         patch: { operationState: "INITIALIZING", progress: {} },
         alerts: [],
@@ -341,7 +341,7 @@ describe("judgeOperation", () => {
     const verdict = judgeOperation(
       RUNNING,
       raw({}, { progressBytes: { completedWork: "5000000000000", estimatedWork: "9000000000000" } }),
-      after(M),
+      sinceStart(M),
       WINDOWS,
       "alert",
     );
@@ -355,7 +355,7 @@ describe("judgeOperation", () => {
 
   it("never changes the run's state while the operation runs", () => {
     for (const hours of [0, 6, 12, 13, 48]) {
-      const verdict = judgeOperation(RUNNING, raw(), after(hours * H), WINDOWS, "cancel");
+      const verdict = judgeOperation(RUNNING, raw(), sinceStart(hours * H), WINDOWS, "cancel");
       expect(verdict.patch.state).toBeUndefined();
       expect(verdict.verify).toBe(false);
     }
@@ -363,8 +363,14 @@ describe("judgeOperation", () => {
 
   it("is pure: the run it is given is not modified", () => {
     const run = structuredClone(RUNNING);
-    judgeOperation(run, raw({ done: true, error: { code: 7, message: "x" } }), after(H), WINDOWS, "alert");
-    judgeOperation(run, "NOT_FOUND", after(H), WINDOWS, "alert");
+    judgeOperation(
+      run,
+      raw({ done: true, error: { code: 7, message: "x" } }),
+      sinceStart(H),
+      WINDOWS,
+      "alert",
+    );
+    judgeOperation(run, "NOT_FOUND", sinceStart(H), WINDOWS, "alert");
     expect(run).toEqual(RUNNING);
   });
 });
