@@ -408,7 +408,7 @@ describe("handleTrigger: rejected messages", () => {
     const result = await handleTrigger(body, delivery("msg-9", "2026-12-03T10:00:00Z"), deps);
 
     expect(result).toEqual({
-      rejected: [expect.stringMatching(/^unknown field\(s\) collections/)],
+      rejected: [expect.stringMatching(/^message: unknown field\(s\) "collections"/)],
       runs: [],
       redeliver: false,
     });
