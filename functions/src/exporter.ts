@@ -111,8 +111,7 @@ function leaseMs(config: Config): number {
 
 async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome> {
   const { ledger, log } = deps;
-  const base = { runKey: plan.runKey, database: plan.database, outputUriPrefix: plan.outputUriPrefix };
-  const ids = { runKey: plan.runKey, database: plan.database, outputUriPrefix: plan.outputUriPrefix };
+  const ids = idsOf(plan);
   let leased = false;
   try {
     let run: RunRecord = {
@@ -135,7 +134,7 @@ async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome
           operationName: existing.operationName,
         });
         return {
-          ...base,
+          ...ids,
           outputUriPrefix: existing.outputUriPrefix,
           outcome: "duplicate",
           ...(existing.operationName && { operationName: existing.operationName }),
@@ -162,7 +161,7 @@ async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome
       ...ids,
     });
     return {
-      ...base,
+      ...ids,
       outcome: "retry",
       error: { status: error instanceof ApiError ? error.status : "UNKNOWN", message: errorText(error) },
     };
@@ -171,7 +170,7 @@ async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome
 
 async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcome> {
   const { admin, ledger, log, config } = deps;
-  const ids = { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix };
+  const ids = idsOf(run);
   let operation: OperationView;
   try {
     operation = await withRetry(() => admin.exportDocuments(run.database, run.request), config.retry, {
@@ -221,13 +220,7 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
         status: error.status,
         error: error.message,
       });
-      return {
-        runKey: run.runKey,
-        database: run.database,
-        outputUriPrefix: run.outputUriPrefix,
-        outcome: "retry",
-        error: { status: error.status, message: error.message },
-      };
+      return { ...idsOf(run), outcome: "retry", error: { status: error.status, message: error.message } };
     }
     const runError: RunError = {
       code: error.httpStatus,
@@ -253,13 +246,7 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
       error: runError.message,
       hint: runError.hint,
     });
-    return {
-      runKey: run.runKey,
-      database: run.database,
-      outputUriPrefix: run.outputUriPrefix,
-      outcome: "failed",
-      error: runError,
-    };
+    return { ...idsOf(run), outcome: "failed", error: runError };
   }
   await recordOperation(run, operation, deps);
   log({
@@ -271,13 +258,7 @@ async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcom
     snapshotTime: run.request.snapshotTime,
     collectionIds: run.request.collectionIds,
   });
-  return {
-    runKey: run.runKey,
-    database: run.database,
-    outputUriPrefix: run.outputUriPrefix,
-    outcome: "started",
-    operationName: operation.name,
-  };
+  return { ...idsOf(run), outcome: "started", operationName: operation.name };
 }
 
 async function adopt(
@@ -296,13 +277,7 @@ async function adopt(
     outputUriPrefix: run.outputUriPrefix,
     operationName: operation.name,
   });
-  return {
-    runKey: run.runKey,
-    database: run.database,
-    outputUriPrefix: run.outputUriPrefix,
-    outcome: "adopted",
-    operationName: operation.name,
-  };
+  return { ...idsOf(run), outcome: "adopted", operationName: operation.name };
 }
 
 async function recordOperation(run: RunRecord, operation: OperationView, deps: ExporterDeps): Promise<void> {
@@ -390,6 +365,11 @@ async function recordRejection(
       messageId: delivery.messageId,
     });
   }
+}
+
+/** The identifiers every log line and outcome of a run carries. */
+function idsOf(run: RunRecord) {
+  return { runKey: run.runKey, database: run.database, outputUriPrefix: run.outputUriPrefix };
 }
 
 function errorText(error: unknown): string {

@@ -100,7 +100,7 @@ describe("parseConfig: valid environments", () => {
       EXPORT_PREFIX_TIME_ZONE: "Asia/Tokyo",
       EXPORT_CONSISTENT: "false",
       FIRESTORE_ADMIN_API_VERSION: "v1",
-      MANUAL_BUCKET_ALLOWLIST: "gs://my-bucket, scratch-bucket",
+      MANUAL_BUCKET_ALLOWLIST: "gs://my-bucket, gs://scratch-bucket",
       LEDGER_DATABASE: "projects/ops-project/databases/exporter-ledger",
       LEDGER_COLLECTION: "runs",
       EXPORT_RETRY_MAX_ATTEMPTS: "3",
@@ -464,12 +464,12 @@ const invalid: Array<[string, Env, string[]]> = [
   [
     "a target field nobody reads",
     targetsEnv({ database: DB, bucket: "gs://my-bucket", collections: ["users"] }),
-    ["EXPORT_TARGETS[0]", '"collections"', 'a JSON array of {"database"'],
+    ["EXPORT_TARGETS[0]", 'unknown field(s) "collections"', "accepted fields: database, bucket, prefix"],
   ],
   [
     "a target field of the wrong type",
     targetsEnv({ database: DB, bucket: "gs://my-bucket", collectionIds: "users" }),
-    ["EXPORT_TARGETS[0].collectionIds", "expected array, received string", 'a JSON array of {"database"'],
+    ["EXPORT_TARGETS[0].collectionIds", 'got "users"', "expected a value of type array"],
   ],
   [
     "targets that are not JSON",
@@ -581,6 +581,16 @@ const invalid: Array<[string, Env, string[]]> = [
     ["MANUAL_BUCKET_ALLOWLIST", '"gs://other-bucket/manual"', "comma-separated list of gs://BUCKET"],
   ],
   [
+    "a bare bucket name in the allowlist (F7)",
+    { ...minimalEnv, MANUAL_BUCKET_ALLOWLIST: "gs://my-bucket,scratch-bucket" },
+    [
+      "MANUAL_BUCKET_ALLOWLIST",
+      '"scratch-bucket"',
+      "gs:// scheme is required",
+      "comma-separated list of gs://BUCKET",
+    ],
+  ],
+  [
     "an allowlist entry that is not a bucket name",
     { ...minimalEnv, MANUAL_BUCKET_ALLOWLIST: "Not A Bucket" },
     ["MANUAL_BUCKET_ALLOWLIST", '"Not A Bucket"', "comma-separated list of gs://BUCKET"],
@@ -666,7 +676,7 @@ const invalid: Array<[string, Env, string[]]> = [
   [
     "a target's completion window without a unit",
     targetsEnv({ database: DB, bucket: "gs://my-bucket", completionWindow: 3600 }),
-    ["EXPORT_TARGETS[0].completionWindow", "expected string", 'a JSON array of {"database"'],
+    ["EXPORT_TARGETS[0].completionWindow", "got 3600", "expected a value of type string"],
   ],
   [
     "a webhook over plain http",
