@@ -73,7 +73,11 @@ describe("parseTriggerMessage: refused messages, each with its own clear problem
       /not JSON \(got "export please"\); expected a JSON object with fields database, collectionIds/,
     ],
     ["truncated JSON", '{"database":', /not JSON/],
-    ["an array", '["users"]', /^message: got an array; expected a value of type object \(a JSON object with fields database,/],
+    [
+      "an array",
+      '["users"]',
+      /^message: got an array; expected a value of type object \(a JSON object with fields database,/,
+    ],
     ["null", "null", /^message: got null; expected a value of type object/],
     [
       "a bare string",
@@ -96,7 +100,11 @@ describe("parseTriggerMessage: refused messages, each with its own clear problem
       '{"collectionIds":["users",7]}',
       /^message\.collectionIds\[1\]: got 7; expected a value of type string/,
     ],
-    ["database as an object", '{"database":{"id":"x"}}', /^message\.database: got \{"id":"x"\}; expected a value of type string/],
+    [
+      "database as an object",
+      '{"database":{"id":"x"}}',
+      /^message\.database: got \{"id":"x"\}; expected a value of type string/,
+    ],
     [
       "snapshotTime as epoch millis",
       '{"snapshotTime":1796270400000}',
@@ -104,7 +112,11 @@ describe("parseTriggerMessage: refused messages, each with its own clear problem
     ],
     ["label as a number", '{"label":5}', /^message\.label: got 5; expected a value of type string/],
     ["an empty label", '{"label":""}', /^message\.label: got ""; expected at least 1 character\(s\)/],
-    ["a label too long", JSON.stringify({ label: "a".repeat(61) }), /^message\.label: got "a+\.\.\.; expected at most 60 character\(s\)/],
+    [
+      "a label too long",
+      JSON.stringify({ label: "a".repeat(61) }),
+      /^message\.label: got "a+\.\.\.; expected at most 60 character\(s\)/,
+    ],
     [
       "a label with no letters or digits",
       '{"label":"!!! ---"}',
