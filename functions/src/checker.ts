@@ -38,8 +38,12 @@ export interface TickReport {
   deliveriesFailed: number;
   errors: number;
   ms: number;
+  /** True when another tick held the lock and this one did nothing. */
+  skipped?: boolean;
 }
 
+/** Longer than any tick can last (the function's timeout), so a crashed tick's lock lapses. */
+const TICK_LOCK_MS = 9 * 60_000;
 /** Runs past this count in one database are read with one list instead of one get each. */
 const LIST_THRESHOLD = 2;
 /** Slots looked back over for "never started"; bounded so a tiny cron cannot make a tick huge. */
@@ -62,6 +66,33 @@ export async function checkTick(deps: CheckerDeps): Promise<TickReport> {
     ms: 0,
   };
   const ctx = { deps, now, report };
+  const holder = `${now.toISOString()}-${Math.random().toString(36).slice(2, 10)}`;
+  if (!(await deps.ledger.acquireTickLock(holder, now, TICK_LOCK_MS))) {
+    report.skipped = true;
+    deps.log({
+      severity: "INFO",
+      event: "check.skipped",
+      message: "Another check is still running; this tick does nothing (the next one picks up)",
+    });
+    return report;
+  }
+  try {
+    await runTick(ctx);
+  } finally {
+    await deps.ledger.releaseTickLock(holder).catch(() => undefined);
+  }
+  report.ms = Date.now() - started;
+  deps.log({
+    severity: report.errors > 0 ? "WARNING" : "INFO",
+    event: "check.tick",
+    message: `Checked ${report.runsChecked} open run(s) with ${report.apiCalls.get} get, ${report.apiCalls.list} list and ${report.apiCalls.storage} storage call(s); ${report.alertsRaised.length} alert(s) raised`,
+    ...report,
+  });
+  return report;
+}
+
+async function runTick(ctx: Ctx): Promise<void> {
+  const { deps, report } = ctx;
   const open = await deps.ledger.listOpen();
   const byDatabase = new Map<string, RunRecord[]>();
   for (const run of open) byDatabase.set(run.database, [...(byDatabase.get(run.database) ?? []), run]);
@@ -99,14 +130,6 @@ export async function checkTick(deps: CheckerDeps): Promise<TickReport> {
     }
   }
   await deliverPending(ctx);
-  report.ms = Date.now() - started;
-  deps.log({
-    severity: report.errors > 0 ? "WARNING" : "INFO",
-    event: "check.tick",
-    message: `Checked ${report.runsChecked} open run(s) with ${report.apiCalls.get} get, ${report.apiCalls.list} list and ${report.apiCalls.storage} storage call(s); ${report.alertsRaised.length} alert(s) raised`,
-    ...report,
-  });
-  return report;
 }
 
 interface Ctx {
@@ -320,6 +343,21 @@ async function apply(ctx: Ctx, run: RunRecord, verdict: Verdict): Promise<void> 
     open: !final,
     updatedAt: now.toISOString(),
   });
+  if (final && run.open) {
+    // One line per run when it reaches its end: what deploy checks and dashboards wait for.
+    deps.log({
+      severity: next.state === "SUCCESSFUL" ? "INFO" : "ERROR",
+      event: "run.closed",
+      message: `Run ${run.runKey} ended ${next.state}${next.state === "SUCCESSFUL" ? `, verified: ${next.progress?.documents ?? 0} documents, ${next.progress?.bytes ?? 0} bytes` : ""}`,
+      runKey: run.runKey,
+      database: run.database,
+      outputUriPrefix: run.outputUriPrefix,
+      state: next.state,
+      restorable: next.restorable === true,
+      documents: next.progress?.documents,
+      bytes: next.progress?.bytes,
+    });
+  }
 }
 
 /** Records the alert; only the call that created it writes the log line, so a retry never repeats it. */

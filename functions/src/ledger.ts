@@ -36,6 +36,12 @@ export interface Ledger {
   updateAlert(id: string, patch: Partial<Alert>): Promise<void>;
   getTarget(database: string): Promise<TargetStatus | undefined>;
   saveTarget(status: TargetStatus): Promise<void>;
+  /**
+   * Takes the checker's single-flight lock until `now + ttlMs`, atomically; false when another
+   * tick holds it. Overlapping ticks would otherwise deliver the same alert twice.
+   */
+  acquireTickLock(holder: string, now: Date, ttlMs: number): Promise<boolean>;
+  releaseTickLock(holder: string): Promise<void>;
 }
 
 /** Firestore document ids may not contain "/": `projects/p/databases/d` → `p:d`. */
@@ -118,6 +124,26 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
     },
     async saveTarget(status) {
       await (await collection("Targets")).doc(targetDocId(status.database)).set(status);
+    },
+    async acquireTickLock(holder, now, ttlMs) {
+      const ref = (await collection("Locks")).doc("checker");
+      const db = await client;
+      if (!db) throw new Error("ledger client missing");
+      return db.runTransaction(async (tx) => {
+        const lock = (await tx.get(ref)).data() as { holder: string; until: string } | undefined;
+        if (lock && lock.holder !== holder && new Date(lock.until).getTime() > now.getTime()) return false;
+        tx.set(ref, { holder, until: new Date(now.getTime() + ttlMs).toISOString() });
+        return true;
+      });
+    },
+    async releaseTickLock(holder) {
+      const ref = (await collection("Locks")).doc("checker");
+      const db = await client;
+      if (!db) throw new Error("ledger client missing");
+      await db.runTransaction(async (tx) => {
+        const lock = (await tx.get(ref)).data() as { holder: string } | undefined;
+        if (lock?.holder === holder) tx.delete(ref);
+      });
     },
   };
 }

@@ -85,6 +85,9 @@ describe("checkExports on the local stack", () => {
     expect(r.progress?.documents).toBe(2);
     expect(r.alerts).toEqual({});
     expect(webhookAlerts(key)).toHaveLength(0);
+    const closed = checkerLogs("run.closed", key);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]).toMatchObject({ state: "SUCCESSFUL", restorable: true, documents: 2 });
   });
 
   it("op:FAILED → FAILED, one export_failed in the log and at the webhook, with the API error verbatim", async () => {

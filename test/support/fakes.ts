@@ -357,6 +357,19 @@ export class FakeCheckerLedger extends FakeLedger implements Ledger {
     this.targets.set(status.database, structuredClone(status));
   }
 
+  /** The checker's single-flight lock: holder and expiry, as the Firestore ledger keeps them. */
+  lock?: { holder: string; until: number };
+
+  async acquireTickLock(holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    if (this.lock && this.lock.until > now.getTime() && this.lock.holder !== holder) return false;
+    this.lock = { holder, until: now.getTime() + ttlMs };
+    return true;
+  }
+
+  async releaseTickLock(holder: string): Promise<void> {
+    if (this.lock?.holder === holder) this.lock = undefined;
+  }
+
   /** Stores a run as it is (a test's starting point), bypassing claim. */
   put(run: RunRecord): RunRecord {
     this.records.set(run.runKey, structuredClone(run));
