@@ -190,11 +190,8 @@ async function checkRun(ctx: Ctx, run: RunRecord, listed: OperationView[] | unde
   }
   let current = run;
   if (!run.operationName) {
-    if (!listed) {
-      // Without the list we cannot tell "never started" from "started, not recorded" yet.
-      if (judgeUnstarted(run, now, windows)) await listAndRetry(ctx, run);
-      return;
-    }
+    // Without the list we cannot tell "never started" from "started, not recorded": next tick.
+    if (!listed) return;
     const owner = listed.find((op) => samePrefix(op.outputUriPrefix, run.outputUriPrefix));
     if (!owner) {
       const verdict = judgeUnstarted(run, now, windows);
@@ -242,11 +239,6 @@ async function checkRun(ctx: Ctx, run: RunRecord, listed: OperationView[] | unde
     });
   }
   await apply(ctx, current, verdict);
-}
-
-async function listAndRetry(ctx: Ctx, run: RunRecord): Promise<void> {
-  const listed = await listIfCheaper(ctx, run.database, [run]);
-  if (listed) await checkRun(ctx, run, listed);
 }
 
 /** Reads one operation; NOT_FOUND is a verdict, a retryable error leaves the run for the next tick. */
