@@ -1,0 +1,228 @@
+/**
+ * scripts/bundle-functions.mjs, run for real with node in throw-away copies of the project: first on
+ * a small made-up project whose every file has a known fate, then on the real functions compiled
+ * afresh, whose bundle must load with nothing but its production dependencies.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const REPO = resolve(import.meta.dirname, "../..");
+
+let scratch: string;
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), "bundle-test-"));
+});
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+}
+
+/** Every file under `dir`, relative to it, sorted. */
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+function bundle(root: string) {
+  const result = spawnSync(process.execPath, [join(root, "scripts/bundle-functions.mjs")], {
+    cwd: tmpdir(),
+    encoding: "utf8",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+let made = 0;
+/** A made-up project: two production dependencies resolved by its lock file, one dev dependency. */
+function madeUpProject(): string {
+  const root = join(scratch, `made-up-${++made}`);
+  mkdirSync(join(root, "scripts"), { recursive: true });
+  copyFileSync(join(REPO, "scripts/bundle-functions.mjs"), join(root, "scripts/bundle-functions.mjs"));
+  write(root, {
+    "package.json": JSON.stringify({
+      name: "made-up",
+      version: "3.2.1",
+      type: "module",
+      scripts: { build: "tsc" },
+      dependencies: { zeta: "^1.0.0", "@scope/alpha": "~2.1.0" },
+      devDependencies: { vitest: "^4.0.0" },
+    }),
+    "package-lock.json": JSON.stringify({
+      lockfileVersion: 3,
+      packages: {
+        "": {},
+        "node_modules/zeta": { version: "1.4.2" },
+        "node_modules/@scope/alpha": { version: "2.1.9" },
+        "node_modules/vitest": { version: "4.1.0", dev: true },
+      },
+    }),
+    "functions/src/index.ts": "",
+    "functions/src/checker.ts": "",
+    "functions/src/sub/helper.ts": "",
+    "functions/src/index.test.ts": "",
+    "dist/functions/src/index.js": "export const index = 1;\n",
+    "dist/functions/src/index.js.map": "{}",
+    "dist/functions/src/checker.js": "export const checker = 22;\n",
+    "dist/functions/src/sub/helper.js": "export const helper = 333;\n",
+    "dist/functions/src/index.test.js": "test();\n",
+    "dist/functions/src/removed.js": "export const removed = true;\n",
+    "dist/local/start.js": "start();\n",
+    "dist/test/unit/a.test.js": "test();\n",
+    "build/function-source/left-over.js": "old();\n",
+  });
+  return root;
+}
+
+describe("bundle-functions.mjs on a made-up project", () => {
+  it("ships only the current compiled JS of functions/src and a minimal package.json, wiping the folder first", () => {
+    const root = madeUpProject();
+    const run = bundle(root);
+    expect(run.status).toBe(0);
+    const out = join(root, "build/function-source");
+    expect(listFiles(out)).toEqual(["checker.js", "index.js", "package.json", "sub/helper.js"]);
+    expect(readFileSync(join(out, "sub/helper.js"), "utf8")).toBe("export const helper = 333;\n");
+    const bytes = listFiles(out).reduce((sum, f) => sum + statSync(join(out, f)).size, 0);
+    expect(run.stdout).toBe(`Bundled 4 files, ${bytes} bytes into build/function-source/\n`);
+    // A compiled file whose source is gone is stale output of an earlier build.
+    expect(run.stderr).toContain("skipped dist/functions/src/removed.js (no functions/src source)");
+  });
+
+  it("pins the production dependencies to the versions the lock file resolved, and nothing else", () => {
+    const root = madeUpProject();
+    expect(bundle(root).status).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(root, "build/function-source/package.json"), "utf8"));
+    expect(manifest).toEqual({
+      name: "made-up-functions",
+      version: "3.2.1",
+      private: true,
+      type: "module",
+      main: "index.js",
+      engines: { node: ">=20" },
+      scripts: {},
+      dependencies: { "@scope/alpha": "2.1.9", zeta: "1.4.2" },
+    });
+  });
+
+  it("fails clearly, and leaves the old bundle alone, when dist/ is missing", () => {
+    const root = madeUpProject();
+    rmSync(join(root, "dist"), { recursive: true });
+    const run = bundle(root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe("bundle-functions: dist/ is missing: run `npm run build` first.\n");
+    expect(listFiles(join(root, "build/function-source"))).toEqual(["left-over.js"]);
+  });
+
+  it("fails clearly when the entry module was not built", () => {
+    const root = madeUpProject();
+    rmSync(join(root, "dist/functions/src/index.js"));
+    const run = bundle(root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("dist/functions/src/index.js is missing: run `npm run build` first.");
+  });
+
+  it("fails, naming it, when the lock file resolves no version for a dependency", () => {
+    const root = madeUpProject();
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
+    delete lock.packages["node_modules/zeta"];
+    writeFileSync(join(root, "package-lock.json"), JSON.stringify(lock));
+    const run = bundle(root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("package-lock.json resolves no version for zeta");
+  });
+});
+
+describe("bundle-functions.mjs on the real functions", () => {
+  const root = () => join(scratch, "real");
+  const out = () => join(root(), "build/function-source");
+  const rootPackage = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+  };
+
+  beforeAll(() => {
+    // Compiled afresh into the copy, so a stale dist/ in this checkout cannot hide a problem.
+    mkdirSync(join(root(), "scripts"), { recursive: true });
+    for (const file of ["package.json", "package-lock.json", "scripts/bundle-functions.mjs"])
+      copyFileSync(join(REPO, file), join(root(), file));
+    cpSync(join(REPO, "functions/src"), join(root(), "functions/src"), { recursive: true });
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        join(REPO, "node_modules/typescript/bin/tsc"),
+        "-p",
+        join(REPO, "tsconfig.build.json"),
+        "--outDir",
+        join(root(), "dist"),
+      ],
+      { cwd: REPO, encoding: "utf8" },
+    );
+    expect(tsc.stdout + tsc.stderr).toBe("");
+    const run = bundle(root());
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+  }, 120_000);
+
+  it("holds one .js per functions/src module and package.json: no tests, no local stack, no maps", () => {
+    const modules = listFiles(join(REPO, "functions/src"))
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+      .map((f) => f.replace(/\.ts$/, ".js"));
+    expect(listFiles(out())).toEqual([...modules, "package.json"].sort());
+  });
+
+  it("lists exactly the production dependencies, at the versions npm ci installed here", () => {
+    const manifest = JSON.parse(readFileSync(join(out(), "package.json"), "utf8"));
+    expect(Object.keys(manifest.dependencies)).toEqual(Object.keys(rootPackage.dependencies).sort());
+    for (const [name, version] of Object.entries(manifest.dependencies)) {
+      const installed = JSON.parse(readFileSync(join(REPO, "node_modules", name, "package.json"), "utf8"));
+      expect(version, name).toBe(installed.version);
+    }
+  });
+
+  it("loads with only the production dependencies and registers exportFirestore and checkExports", () => {
+    const modules = join(out(), "node_modules");
+    for (const name of Object.keys(rootPackage.dependencies)) {
+      mkdirSync(dirname(join(modules, name)), { recursive: true });
+      if (!existsSync(join(modules, name)))
+        symlinkSync(join(REPO, "node_modules", name), join(modules, name));
+    }
+    const probe = `
+      await import("./index.js");
+      const { getFunction } = await import("@google-cloud/functions-framework/testing");
+      console.log(["exportFirestore", "checkExports"].map((n) => n + ":" + typeof getFunction(n)).join(" "));
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", probe], {
+      cwd: out(),
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH ?? "",
+        METADATA_SERVER_DETECTION: "none",
+        EXPORT_TARGETS: JSON.stringify([
+          { database: "projects/demo-project/databases/(default)", bucket: "gs://demo-project-exports" },
+        ]),
+      },
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("exportFirestore:function checkExports:function");
+  });
+});
