@@ -15,6 +15,8 @@ export interface RunSummary {
   alerts: string[];
   error?: string;
   restorable?: boolean;
+  /** The point in time the export shows (consistent exports). */
+  snapshotTime?: string;
 }
 
 export interface FollowOptions {
@@ -70,7 +72,9 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
       const line = progressLine(run);
       if (line !== lastLine) options.onProgress?.(line);
       lastLine = line;
-      const settled = !run.open || run.alerts.export_stuck;
+      // A stuck export ends the wait once alerted, unless the checker is about to cancel it.
+      const stuckSettles = run.alerts.export_stuck && stack.env.STUCK_ACTION !== "cancel";
+      const settled = !run.open || stuckSettles;
       if (settled) {
         const alerts = await alertsOf(stack, run.runKey);
         if (alerts.every((a) => !a.pending)) break;
@@ -88,6 +92,7 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
   phaseOnce(run.state === "SUCCESSFUL" ? "checked and verified" : "checked");
   const summary: RunSummary = {
     state: run.open && !run.alerts.export_stuck ? "TIMEOUT" : run.state,
+    ...(run.request.snapshotTime && { snapshotTime: run.request.snapshotTime }),
     database: run.database,
     ...(run.operationName && { operation: run.operationName }),
     outputUriPrefix: run.outputUriPrefix,

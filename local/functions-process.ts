@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
+import { connect } from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { trackChild } from "./children.js";
@@ -66,12 +67,9 @@ export async function startFunctionProcess(options: FunctionProcessOptions): Pro
         `${options.target} exited with code ${exited.code} while starting; see ${options.logFile}:\n${tail(logs)}`,
       );
     }
-    try {
-      await fetch(url, { method: "GET", signal: AbortSignal.timeout(500) });
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // A TCP connect, not a request: a GET would run the function with no event and log a stack trace.
+    if (await accepts(options.port)) break;
+    await new Promise((r) => setTimeout(r, 50));
   }
   if (Date.now() >= deadline) {
     child.kill("SIGKILL");
@@ -91,6 +89,17 @@ export async function startFunctionProcess(options: FunctionProcessOptions): Pro
       file.end();
     },
   };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 function tail(logs: Array<Record<string, unknown>>): string {

@@ -18,5 +18,10 @@ server.listen(Number(port), "127.0.0.1", () => {
   process.stdout.write(`Serving ${target} on http://127.0.0.1:${port}/\n`);
 });
 const close = () => server.close(() => process.exit(0));
+// Nothing can catch a SIGKILL of the stack: when it is gone (we are re-parented), go too.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 1000).unref();
 process.once("SIGTERM", close);
 process.once("SIGINT", close);

@@ -10,7 +10,7 @@ import { CronExpressionParser } from "cron-parser";
 import { loadDataSet } from "./data/index.js";
 import { parseFaultSpec } from "./faults.js";
 import { followRun, type RunSummary } from "./follow.js";
-import { LOCAL_DATABASE, type Stack, startStack } from "./stack.js";
+import { LOCAL_DATABASE, LOCAL_PROJECT, type Stack, startStack, TRIGGER_TOPIC } from "./stack.js";
 
 const USAGE = `Usage: npm start -- [--faults SPEC] [--full] [--keep] [--timeout SECONDS]
   --faults SPEC   gateway faults, e.g. export:503*2,op:FAILED (see README, "Fault injection")
@@ -123,7 +123,11 @@ function printSummary(summary: RunSummary, phases: Phase[], stack: Stack) {
     `  prefix     ${summary.outputUriPrefix ?? "(none)"}`,
     `  files      ${summary.localPath ?? "(none)"}`,
     `  documents  ${summary.documents ?? 0}, bytes ${summary.bytes ?? 0}`,
+    ...(summary.snapshotTime ? [`  as of      ${summary.snapshotTime} (consistent snapshot)`] : []),
   ];
+  for (const entry of [...stack.exporter.logs, ...stack.checker.logs]) {
+    if (entry.event === "config.warning") lines.push(`  warning    ${String(entry.message)}`);
+  }
   if (summary.error) lines.push(`  error      ${summary.error}`);
   lines.push(`  alerts     ${summary.alerts.length ? summary.alerts.join(", ") : "none"}`);
   for (const alert of stack.webhook.received) {
@@ -146,6 +150,10 @@ function keepRunning(stack: Stack) {
     const next = CronExpressionParser.parse(cron, { tz }).next().toDate();
     say(
       `Stack running; next scheduled export at ${next.toISOString()} (${cron}, ${tz}). Ctrl-C stops everything.`,
+    );
+    const body = Buffer.from('{"label":"by-hand"}').toString("base64");
+    say(
+      `  manual trigger: curl -s -X POST http://${stack.pubsubEmulator.host}/v1/projects/${LOCAL_PROJECT}/topics/${TRIGGER_TOPIC}:publish -H 'content-type: application/json' -d '{"messages":[{"data":"${body}"}]}'`,
     );
     setTimeout(
       () => {

@@ -55,7 +55,13 @@ const NEXT_STEPS: Record<AlertKind, string> = {
 };
 
 /** Builds an alert about a run; pure. */
-export function runAlert(kind: AlertKind, run: RunRecord, now: Date, channels: string[]): Alert {
+export function runAlert(
+  kind: AlertKind,
+  run: RunRecord,
+  now: Date,
+  channels: string[],
+  extra: { detail?: string; nextStep?: string } = {},
+): Alert {
   const error = run.error ? `${run.error.status}: ${run.error.message}` : undefined;
   const what: Record<AlertKind, string> = {
     export_failed: "failed",
@@ -75,8 +81,11 @@ export function runAlert(kind: AlertKind, run: RunRecord, now: Date, channels: s
     outputUriPrefix: run.outputUriPrefix,
     ...(run.operationName && { operationName: run.operationName }),
     ...(error && { error }),
-    summary: `Export of ${run.database} to ${run.outputUriPrefix} ${what[kind]}${error ? `: ${error}` : ""}`,
-    nextStep: NEXT_STEPS[kind],
+    summary: `Export of ${run.database} to ${run.outputUriPrefix} ${what[kind]}${extra.detail ? ` (${extra.detail})` : ""}${error ? `: ${error}` : ""}`,
+    // A start call that failed for good carries its own remedy (missing permission, taken folder).
+    nextStep:
+      extra.nextStep ??
+      (kind === "export_not_started" && run.error?.hint ? run.error.hint : NEXT_STEPS[kind]),
     raisedAt: now.toISOString(),
     deliveries: Object.fromEntries(channels.map((c) => [c, { attempts: 0 }])),
     pending: channels.length > 0,

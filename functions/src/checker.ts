@@ -16,7 +16,7 @@ import {
   metadataObjectOf,
   type Verdict,
 } from "./verdict.js";
-import type { Windows } from "./windows.js";
+import { formatDuration, type Windows } from "./windows.js";
 
 /** What the checker needs; index.ts builds the real ones. */
 export interface CheckerDeps {
@@ -324,6 +324,9 @@ async function apply(ctx: Ctx, run: RunRecord, verdict: Verdict): Promise<void> 
         next,
         now,
         deps.channels.map((c) => c.name),
+        kind === "export_stuck"
+          ? stuckDetails(next, now, windowsFor(deps.config, run.database), deps.config)
+          : {},
       ),
     );
     alerts[kind] = now.toISOString();
@@ -350,6 +353,21 @@ async function apply(ctx: Ctx, run: RunRecord, verdict: Verdict): Promise<void> 
       bytes: next.progress?.bytes,
     });
   }
+}
+
+/** How long a stuck export has run, against which window, how far it got, and what was done. */
+function stuckDetails(run: RunRecord, now: Date, windows: Windows, config: Config) {
+  const started = new Date(run.startedAt ?? run.createdAt).getTime();
+  const minutes = Math.round((now.getTime() - started) / 60_000);
+  const docs = run.progress?.documents ?? 0;
+  const of = run.progress?.estimatedDocuments ? ` of ${run.progress.estimatedDocuments}` : "";
+  const detail = `running for ${minutes} min against a completion window of ${formatDuration(windows.completionMs)}, ${docs}${of} documents so far`;
+  if (config.alerts.stuckAction !== "cancel") return { detail };
+  return {
+    detail: `${detail}; cancelled by the checker`,
+    nextStep:
+      "The checker cancelled it (STUCK_ACTION=cancel), so its files are partial and never restorable: trigger a manual export and find out why it was slow (database size, quota, other exports running).",
+  };
 }
 
 /** Records the alert; only the call that created it writes the log line, so a retry never repeats it. */

@@ -190,10 +190,11 @@ function newRun(p: {
 }
 
 /**
- * A run a delivery may (still) start: claimed without an operation, or marked as never started
- * by the checker (a late trigger of that slot should still produce its one export).
+ * A run a delivery may (still) start: claimed or failed without ever getting an operation. No
+ * export exists for it, so starting one now still makes at most one export per slot; this is how
+ * a late trigger, or a re-run after fixing a permission, gets the slot's export.
  */
 export function isStartable(run: RunRecord): boolean {
   if (run.operationName) return false;
-  return run.state === "CLAIMED" || (run.state === "FAILED" && run.error?.status === "NOT_STARTED");
+  return run.state === "CLAIMED" || run.state === "FAILED";
 }

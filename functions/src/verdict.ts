@@ -64,9 +64,14 @@ export function judgeOperation(
     status: op.operationState,
     message: `the operation ended in state ${op.operationState}`,
   };
+  // The checker's own cancel of a stuck export was announced by export_stuck already.
+  const cancelledByChecker =
+    state === "CANCELLED" && stuckAction === "cancel" && Boolean(run.alerts.export_stuck);
   return {
     patch: { ...patch, state, endedAt, error, restorable: false },
-    alerts: fresh(run, [state === "CANCELLED" ? "export_cancelled" : "export_failed"]),
+    alerts: cancelledByChecker
+      ? []
+      : fresh(run, [state === "CANCELLED" ? "export_cancelled" : "export_failed"]),
     verify: false,
     cancel: false,
   };

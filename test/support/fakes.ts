@@ -14,7 +14,12 @@ import type { Ledger, RunLedger, TargetStatus } from "../../functions/src/ledger
 import { createMemoryLogger, type LogEntry, type Logger } from "../../functions/src/log.js";
 import type { OperationView } from "../../functions/src/operation.js";
 import { errorFromBody } from "../../functions/src/rest.js";
-import type { DeliveryMeta, ExportRequestBody, RunRecord } from "../../functions/src/run.js";
+import {
+  type DeliveryMeta,
+  type ExportRequestBody,
+  isStartable,
+  type RunRecord,
+} from "../../functions/src/run.js";
 import type { StorageApi } from "../../functions/src/storage-client.js";
 import { metadataObjectOf } from "../../functions/src/verdict.js";
 
@@ -243,10 +248,12 @@ export class FakeLedger implements RunLedger {
   async takeLease(runKey: string, now: Date, leaseMs: number): Promise<RunRecord | undefined> {
     this.journal.push(`takeLease:${runKey}`);
     const run = this.records.get(runKey);
-    if (run?.state !== "CLAIMED" || run.operationName) return undefined;
+    if (!run || !isStartable(run)) return undefined;
     if (run.leaseUntil && new Date(run.leaseUntil).getTime() > now.getTime()) return undefined;
     const taken: RunRecord = {
       ...run,
+      state: "CLAIMED",
+      open: true,
       attempts: (run.attempts ?? 1) + 1,
       leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
       updatedAt: now.toISOString(),

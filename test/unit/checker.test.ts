@@ -473,8 +473,12 @@ describe("checkTick: exactly once", () => {
       error: { code: 1, status: "CANCELLED", message: "Cancelled." },
     });
     deps.clock.advance(10 * M);
-    expect((await checkTick(deps)).alertsRaised).toEqual(["export_cancelled"]);
-    expect(deps.ledger.run(KEY)).toMatchObject({ state: "CANCELLED", open: false });
+    // export_stuck already said the checker cancelled it: no second alert for the same problem.
+    expect((await checkTick(deps)).alertsRaised).toEqual([]);
+    expect(deps.ledger.run(KEY)).toMatchObject({ state: "CANCELLED", open: false, restorable: false });
+    const stuck = deps.log.entries.find((e) => e.event === "alert.raised" && e.kind === "export_stuck");
+    expect(String(stuck?.nextStep)).toMatch(/cancelled it \(STUCK_ACTION=cancel\)/);
+    expect(String(stuck?.summary)).toMatch(/against a completion window of 12h/);
   });
 });
 
