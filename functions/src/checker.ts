@@ -358,10 +358,11 @@ async function apply(ctx: Ctx, run: RunRecord, verdict: Verdict): Promise<void> 
 /** How long a stuck export has run, against which window, how far it got, and what was done. */
 function stuckDetails(run: RunRecord, now: Date, windows: Windows, config: Config) {
   const started = new Date(run.startedAt ?? run.createdAt).getTime();
-  const minutes = Math.round((now.getTime() - started) / 60_000);
+  const seconds = Math.round((now.getTime() - started) / 1000);
+  const elapsed = seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
   const docs = run.progress?.documents ?? 0;
   const of = run.progress?.estimatedDocuments ? ` of ${run.progress.estimatedDocuments}` : "";
-  const detail = `running for ${minutes} min against a completion window of ${formatDuration(windows.completionMs)}, ${docs}${of} documents so far`;
+  const detail = `running for ${elapsed} against a completion window of ${formatDuration(windows.completionMs)}, ${docs}${of} documents so far`;
   if (config.alerts.stuckAction !== "cancel") return { detail };
   return {
     detail: `${detail}; cancelled by the checker`,
