@@ -520,7 +520,24 @@ function interfaceProblems(m: Module): string[] {
   return problems;
 }
 
+/** Variables and outputs missing from the tables of infra/README.md. */
+function undocumented(m: Module, readme: string): string[] {
+  const rows = new Set([...readme.matchAll(/^\| `([a-z_0-9]+)` +\|/gm)].map((r) => r[1]));
+  return [
+    ...[...m.variables.keys()].filter((v) => !rows.has(v)).map((v) => `variable ${v}`),
+    ...[...m.outputs.keys()].filter((o) => !rows.has(o)).map((o) => `output ${o}`),
+  ];
+}
+
 describe("inputs and outputs", () => {
+  it("lists every variable and output in infra/README.md", async () => {
+    const readme = await readFile(join(INFRA, "README.md"), "utf8");
+    expect(undocumented(infra, readme)).toEqual([]);
+    expect(undocumented(infra, readme.replace(/^\| `stuck_action` +\|.*\n/m, ""))).toEqual([
+      "variable stuck_action",
+    ]);
+  });
+
   it("types and describes every variable and describes every output", () => {
     expect(interfaceProblems(infra)).toEqual([]);
   });
@@ -633,6 +650,21 @@ function parityProblems(m: Module): string[] {
   return problems;
 }
 
+function entryPointProblems(m: Module, registered: string[]): string[] {
+  const problems: string[] = [];
+  const deployed = ["exporter", "checker"].map((name) => {
+    const build = bodies(block(m, "google_cloudfunctions2_function", name).body.build_config)[0] ?? {};
+    if (build.runtime !== "nodejs20")
+      problems.push(`${name}: runtime ${String(build.runtime)}, expected nodejs20`);
+    return String(build.entry_point);
+  });
+  if (deployed.sort().join() !== registered.join())
+    problems.push(
+      `functions deploy the entry points [${deployed.join(", ")}], index.ts registers [${registered.join(", ")}]`,
+    );
+  return problems;
+}
+
 async function registeredEntryPoints(): Promise<string[]> {
   const index = await readFile(join(REPO, "functions", "src", "index.ts"), "utf8");
   return [...index.matchAll(/functions\.cloudEvent\("(\w+)"/g)].map((m) => m[1] ?? "").sort();
@@ -683,13 +715,23 @@ describe("parity with the functions", () => {
   });
 
   it("deploys exactly the entry points index.ts registers, on nodejs20", async () => {
-    const entryPoints = ["exporter", "checker"].map((n) => {
-      const build = bodies(block(infra, "google_cloudfunctions2_function", n).body.build_config)[0] ?? {};
-      expect(build.runtime).toBe("nodejs20");
-      return String(build.entry_point);
-    });
-    expect(entryPoints.sort()).toEqual(await registeredEntryPoints());
     expect(await registeredEntryPoints()).toEqual(["checkExports", "exportFirestore"]);
+    expect(entryPointProblems(infra, await registeredEntryPoints())).toEqual([]);
+  });
+
+  it("fails on an entry point index.ts does not register, and on another runtime", async () => {
+    const dir = await brokenCopy("functions.tf", '"checkExports"', '"checkExport"');
+    expect(entryPointProblems(await loadModule(dir), await registeredEntryPoints())).toEqual([
+      "functions deploy the entry points [checkExport, exportFirestore], index.ts registers [checkExports, exportFirestore]",
+    ]);
+    const runtime = await brokenCopy(
+      "functions.tf",
+      'runtime         = "nodejs20"',
+      'runtime         = "nodejs22"',
+    );
+    expect(entryPointProblems(await loadModule(runtime), await registeredEntryPoints())).toEqual([
+      "exporter: runtime nodejs22, expected nodejs20",
+    ]);
   });
 });
 
@@ -832,6 +874,37 @@ function deliveryProblems(m: Module): string[] {
   return problems;
 }
 
+/** F5/F12: the job and the functions read the same schedule and zone, so slots and windows agree. */
+function scheduleProblems(m: Module): string[] {
+  const problems: string[] = [];
+  const env = m.locals.get("function_environment");
+  const want = (what: string, got: Json | undefined, expected: string) => {
+    if (got !== expected) problems.push(`${what} is ${String(got)}, expected ${expected}`);
+  };
+  want(
+    "function_environment.EXPORT_SCHEDULE",
+    isObject(env) ? env.EXPORT_SCHEDULE : undefined,
+    tf("var.schedule"),
+  );
+  want(
+    "function_environment.EXPORT_SCHEDULE_TIME_ZONE",
+    isObject(env) ? env.EXPORT_SCHEDULE_TIME_ZONE : undefined,
+    tf("var.time_zone"),
+  );
+  want(
+    "the export job's schedule",
+    block(m, "google_cloud_scheduler_job", "export").body.schedule,
+    tf("var.schedule"),
+  );
+  for (const job of ["export", "check"])
+    want(
+      `the ${job} job's time_zone`,
+      block(m, "google_cloud_scheduler_job", job).body.time_zone,
+      tf("var.time_zone"),
+    );
+  return problems;
+}
+
 describe("IAM and wiring", () => {
   it("has additive grants only, no public members, no primitive roles, time zones on every job", () => {
     expect(infra.blocks.filter((b) => b.type === "google_cloud_scheduler_job")).toHaveLength(2);
@@ -965,12 +1038,18 @@ describe("IAM and wiring", () => {
   });
 
   it("feeds the scheduler jobs and the functions from the same schedule and time zone", () => {
-    const env = infra.locals.get("function_environment");
-    expect(isObject(env) && env.EXPORT_SCHEDULE).toBe(tf("var.schedule"));
-    expect(isObject(env) && env.EXPORT_SCHEDULE_TIME_ZONE).toBe(tf("var.time_zone"));
-    expect(block(infra, "google_cloud_scheduler_job", "export").body.schedule).toBe(tf("var.schedule"));
-    for (const job of ["export", "check"])
-      expect(block(infra, "google_cloud_scheduler_job", job).body.time_zone).toBe(tf("var.time_zone"));
+    expect(scheduleProblems(infra)).toEqual([]);
+  });
+
+  it("fails when the functions and the job could disagree on the schedule", async () => {
+    const dir = await brokenCopy(
+      "config.tf",
+      "EXPORT_SCHEDULE             = var.schedule",
+      'EXPORT_SCHEDULE = "0 2 * * *"',
+    );
+    expect(scheduleProblems(await loadModule(dir))).toEqual([
+      `function_environment.EXPORT_SCHEDULE is 0 2 * * *, expected ${tf("var.schedule")}`,
+    ]);
   });
 });
 
@@ -982,7 +1061,12 @@ describe("IAM and wiring", () => {
 async function evaluate(
   tfvars: Record<string, unknown>,
   configText?: string,
-): Promise<{ env?: Record<string, string>; permissions?: Record<string, string[]>; run: Run }> {
+): Promise<{
+  env?: Record<string, string>;
+  permissions?: Record<string, string[]>;
+  webhook?: boolean;
+  run: Run;
+}> {
   const dir = await mkdtemp(join(tmpdir(), "infra-eval-"));
   temporary.push(dir);
   await cp(join(INFRA, "variables.tf"), join(dir, "variables.tf"));
@@ -993,6 +1077,7 @@ async function evaluate(
       "env = local.function_environment",
       "exporter = local.exporter_permissions",
       "checker = local.checker_permissions",
+      "webhook = local.webhook_enabled",
     ]
       .map((line) => `output "${line.split(" ")[0]}" {\n  value = ${line.split(" = ")[1]}\n}\n`)
       .join("\n"),
@@ -1014,10 +1099,12 @@ async function evaluate(
     env: { value: Record<string, string> };
     exporter: { value: string[] };
     checker: { value: string[] };
+    webhook: { value: boolean };
   };
   return {
     env: parsed.env.value,
     permissions: { exporter: parsed.exporter.value, checker: parsed.checker.value },
+    webhook: parsed.webhook.value,
     run,
   };
 }
@@ -1027,8 +1114,9 @@ const tfvars = async (name: string) =>
 
 describe("config.tf, evaluated", () => {
   it("gives the single-database example an environment the functions accept", async () => {
-    const { env, run } = await evaluate(await tfvars("single-database"));
+    const { env, run, webhook } = await evaluate(await tfvars("single-database"));
     expect(run.stderr).toBe("");
+    expect(webhook).toBe(false);
     expect(Object.keys(env ?? {}).sort()).toEqual(
       Object.keys(CONFIG_VARIABLES)
         .filter((k) => k !== "ALERT_WEBHOOK_URL")
@@ -1060,8 +1148,10 @@ describe("config.tf, evaluated", () => {
 
   it("gives the multi-database example an environment the functions accept, with the webhook secret", async () => {
     const vars = await tfvars("multi-database");
-    const { env, run } = await evaluate(vars);
+    const { env, run, webhook } = await evaluate(vars);
     expect(run.stderr).toBe("");
+    // Whether a webhook is set decides count/for_each, which refuse sensitive values.
+    expect(webhook).toBe(true);
     const config = parseConfig({ ...env, ALERT_WEBHOOK_URL: String(vars.alert_webhook_url) });
     expect(config.targets.map((t) => t.database.name)).toEqual([
       "projects/ops-project/databases/(default)",
