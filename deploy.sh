@@ -5,7 +5,7 @@
 set -euo pipefail
 
 readonly PROG="deploy.sh"
-readonly REQUIRED_VARIABLES=(project_id region bucket_name targets)
+readonly REQUIRED_VARIABLES=(project_id region bucket_name targets alert_email)
 readonly MIN_TERRAFORM_MAJOR=1 MIN_TERRAFORM_MINOR=5 MIN_NODE_MAJOR=20
 
 usage() {
@@ -21,7 +21,7 @@ Options:
   --run-now        After applying, run the export job now and wait for the checker's verdict on
                    the runs it starts (log event run.closed); exit 0 only if every run is SUCCESSFUL.
   --var-file FILE  The tfvars file (default: infra/terraform.tfvars). It must set project_id,
-                   region, bucket_name and targets.
+                   region, bucket_name, targets and alert_email.
   --yes            Apply without asking. Without it deploy.sh asks on the terminal, and refuses to
                    apply when stdin is not a terminal.
   -h, --help       Show this help.
@@ -147,7 +147,7 @@ fi
 
 project_id=""
 if [[ ! -f $var_file ]]; then
-  problem "tfvars file $var_file_shown not found: create it with project_id, region, bucket_name and targets (see infra/README.md), or pass --var-file FILE."
+  problem "tfvars file $var_file_shown not found: create it with project_id, region, bucket_name, targets and alert_email (see infra/terraform.tfvars.example), or pass --var-file FILE."
 else
   for name in "${REQUIRED_VARIABLES[@]}"; do
     grep -Eq "^[[:space:]]*${name}[[:space:]]*=" "$var_file" ||
@@ -220,7 +220,8 @@ read_output() {
 export_job=$(read_output export_scheduler_job_name)
 check_job=$(read_output check_scheduler_job_name)
 time_zone=$(read_output time_zone)
-region=$(read_output region)
+# The scheduler jobs live in scheduler_region, which is the functions' region unless set apart.
+region=$(read_output scheduler_region)
 
 # Prints the top-level fields named in the arguments of the JSON object on stdin, tab-separated.
 json_fields() {

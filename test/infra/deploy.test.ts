@@ -34,8 +34,9 @@ const TFVARS = `project_id  = "demo-project"
 region      = "europe-west6"
 bucket_name = "demo-project-firestore-exports"
 targets = [
-  { database = "projects/demo-project/databases/(default)" },
+  { database_id = "(default)" },
 ]
+alert_email = "oncall@example.com"
 `;
 
 const EXPORT_JOB = "firestore-exporter-export";
@@ -244,7 +245,7 @@ describe("deploy.sh: the documented flow", () => {
       "terraform -chdir=infra output -raw export_scheduler_job_name",
       "terraform -chdir=infra output -raw check_scheduler_job_name",
       "terraform -chdir=infra output -raw time_zone",
-      "terraform -chdir=infra output -raw region",
+      "terraform -chdir=infra output -raw scheduler_region",
       DESCRIBE_EXPORT,
       DESCRIBE_CHECK,
     ]);
@@ -339,7 +340,7 @@ describe("deploy.sh: preflight", () => {
     const run = deploy(makeProject({ tfvars: null }), ["--yes"]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      "tfvars file infra/terraform.tfvars not found: create it with project_id, region, bucket_name and targets",
+      "tfvars file infra/terraform.tfvars not found: create it with project_id, region, bucket_name, targets and alert_email (see infra/terraform.tfvars.example)",
     );
     expect(terraformChanges(run)).toEqual([]);
   });
@@ -363,7 +364,7 @@ describe("deploy.sh: preflight", () => {
   });
 
   it("reports every problem at once: missing tools, an old Terraform, no login, a missing variable, no TTY", () => {
-    const tfvars = TFVARS.replace(/^targets[\s\S]*$/m, "");
+    const tfvars = TFVARS.replace(/^targets = \[[\s\S]*?\]\n/m, "");
     const project = makeProject({ tfvars });
     const run = deploy(project, [], { STANDIN_TF_VERSION: "1.4.6" }, { standIns: ["terraform"] });
     expect(run.status).toBe(1);
