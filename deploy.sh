@@ -150,9 +150,16 @@ if [[ ! -f $var_file ]]; then
   problem "tfvars file $var_file_shown not found: create it with project_id, region, bucket_name, targets and alert_email (see infra/terraform.tfvars.example), or pass --var-file FILE."
 else
   for name in "${REQUIRED_VARIABLES[@]}"; do
+    # Terraform also takes a variable from the environment as TF_VAR_name.
+    tf_var="TF_VAR_${name}"
+    [[ -n ${!tf_var:-} ]] && continue
     grep -Eq "^[[:space:]]*${name}[[:space:]]*=" "$var_file" ||
       problem "$var_file_shown does not set the required variable $name: add a line '$name = ...' (see infra/README.md)."
   done
+  # Terraform always loads infra/terraform.tfvars too: another file would be silently merged with it.
+  if [[ -n $var_file_arg && $var_file != "$repo_root/infra/terraform.tfvars" && -f $repo_root/infra/terraform.tfvars ]]; then
+    problem "--var-file $var_file_shown given while infra/terraform.tfvars exists: Terraform would merge both (and use the same state). Move infra/terraform.tfvars away, or deploy each environment from its own clone."
+  fi
   if grep -Eq '^[[:space:]]*project_id[[:space:]]*=' "$var_file"; then
     project_id=$(sed -n 's/^[[:space:]]*project_id[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$var_file" | head -n 1)
     [[ -n $project_id ]] ||
@@ -188,6 +195,9 @@ workdir=$(mktemp -d "${TMPDIR:-/tmp}/firestore-exporter-deploy.XXXXXX")
 trap 'rm -rf "$workdir"' EXIT
 plan_file="$workdir/deploy.tfplan"
 
+if ! grep -Eqs '^[[:space:]]*backend[[:space:]]+"' infra/*.tf; then
+  warn "no Terraform backend is configured: the state (which holds the webhook URL) stays in infra/terraform.tfstate on this machine. For a shared, protected state add infra/backend.tf with a \"gcs\" backend (see README, Deploy)."
+fi
 step "terraform init"
 terraform -chdir=infra init -input=false || fail "terraform init failed (see above)."
 step "terraform plan ($var_file_shown)"
@@ -261,7 +271,7 @@ if ((${#job_problems[@]} > 0)); then
   for p in "${job_problems[@]}"; do printf '  - %s\n' "$p" >&2; done
   exit 1
 fi
-printf '\nDeployed to project %s (%s).\n' "$project_id" "$region"
+printf '\nDeployed to project %s (scheduler jobs in %s).\n' "$project_id" "$region"
 
 ((run_now)) || exit 0
 

@@ -1,4 +1,4 @@
-# Inputs of the module. Names the functions read are in locals.tf (function_environment); the
+# Inputs of the module. Names the functions read are in config.tf (function_environment); the
 # parity test in test/infra/ keeps that map and the product's CONFIG_VARIABLES the same set.
 
 # ---------------------------------------------------------------------------------------------

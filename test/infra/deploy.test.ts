@@ -83,7 +83,7 @@ interface Project {
 let projects = 0;
 /** A copy of the parts of the project deploy.sh uses, with a tiny prebuilt dist/. */
 /** `tfvars: null` leaves infra/terraform.tfvars out. */
-function makeProject({ tfvars = TFVARS as string | null, nodeModules = true } = {}): Project {
+function makeProject({ tfvars = TFVARS as string | null, nodeModules = true, backend = true } = {}): Project {
   const dir = join(scratch, `project-${++projects}`);
   for (const sub of ["scripts", "infra", "functions/src", "dist/functions/src", "tmp"])
     mkdirSync(join(dir, sub), { recursive: true });
@@ -95,6 +95,11 @@ function makeProject({ tfvars = TFVARS as string | null, nodeModules = true } = 
   writeFileSync(join(dir, "dist/functions/src/index.js"), 'export const built = "index";\n');
   writeFileSync(join(dir, "dist/functions/src/index.js.map"), "{}\n");
   if (tfvars !== null) writeFileSync(join(dir, "infra/terraform.tfvars"), tfvars);
+  if (backend)
+    writeFileSync(
+      join(dir, "infra/backend.tf"),
+      'terraform {\n  backend "gcs" {\n    bucket = "demo-state"\n  }\n}\n',
+    );
   if (nodeModules) mkdirSync(join(dir, "node_modules"));
   return { dir, log: join(dir, "calls.log"), tmp: join(dir, "tmp") };
 }
@@ -255,7 +260,7 @@ describe("deploy.sh: the documented flow", () => {
     expect(readdirSync(bundled).sort()).toEqual(["index.js", "package.json"]);
     expect(run.stdout).toContain(`export job ${EXPORT_JOB}: ENABLED, time zone Europe/Zurich`);
     expect(run.stdout).toContain(`check job ${CHECK_JOB}: ENABLED, time zone Europe/Zurich`);
-    expect(run.stdout).toContain("Deployed to project demo-project (europe-west6).");
+    expect(run.stdout).toContain("Deployed to project demo-project (scheduler jobs in europe-west6).");
     // The saved plan lived in a private temporary folder that is gone afterwards.
     expect(readdirSync(project.tmp)).toEqual([]);
   });
@@ -515,6 +520,31 @@ describe("shellcheck", () => {
     const files = ["deploy.sh", ...readdirSync(STAND_INS).map((name) => `test/infra/stand-ins/${name}`)];
     const run = spawnSync("shellcheck", files, { cwd: REPO, encoding: "utf8" });
     expect(run.stdout + run.stderr).toBe("");
+    expect(run.status).toBe(0);
+  });
+});
+
+describe("state and variable files", () => {
+  it("warns when no backend keeps the state off this machine, and still deploys", () => {
+    const run = deploy(makeProject({ backend: false }), ["--yes"]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain("no Terraform backend is configured");
+  });
+
+  it("refuses --var-file while infra/terraform.tfvars exists (Terraform would merge both)", () => {
+    const project = makeProject();
+    writeFileSync(join(project.dir, "staging.tfvars"), TFVARS);
+    const run = deploy(project, ["--yes", "--var-file=staging.tfvars"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("--var-file staging.tfvars given while infra/terraform.tfvars exists");
+    expect(terraformChanges(run)).toEqual([]);
+  });
+
+  it("takes a required variable from TF_VAR_name", () => {
+    const tfvars = TFVARS.split("\n")
+      .filter((l) => !l.startsWith("alert_email"))
+      .join("\n");
+    const run = deploy(makeProject({ tfvars }), ["--yes"], { TF_VAR_alert_email: "oncall@example.com" });
     expect(run.status).toBe(0);
   });
 });
