@@ -29,6 +29,10 @@ export interface GatewayOptions {
   opMinDurationMs?: number;
   /** Receives one line per request and per notable event. */
   log?: (line: string) => void;
+  /** `locationId` of every database (`databases.get`); default `nam5`, the US multi-region. */
+  databaseLocation?: string;
+  /** `location` of every bucket (Cloud Storage upper-cases it); default `US`, which suits `nam5`. */
+  bucketLocation?: string;
 }
 
 /** A running gateway. */
@@ -231,6 +235,18 @@ function parseGsUri(uri: string): { bucket: string; objectPath: string } | undef
 function isSafeObjectName(name: string): boolean {
   if (name === "" || name.length > 1024 || name.includes("\0") || name.includes("\\")) return false;
   return name.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+}
+
+function folderKey(bucket: string, objectPath: string): string {
+  return `${bucket}/${objectPath}`;
+}
+
+const DUAL_REGIONS = new Set(["NAM4", "EUR4", "EUR5", "EUR7", "EUR8", "ASIA1"]);
+
+/** Cloud Storage's `locationType` for a location name. */
+function bucketLocationType(location: string): string {
+  if (["US", "EU", "ASIA"].includes(location)) return "multi-region";
+  return DUAL_REGIONS.has(location) ? "dual-region" : "region";
 }
 
 function utcStamp(date: Date): string {
@@ -487,6 +503,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const held = new Set<ServerResponse>();
   const contentTypes = new Map<string, string>();
   const hashCache = new Map<string, { key: string; md5: string; crc32c: string }>();
+  const databaseLocation = options.databaseLocation ?? "nam5";
+  const bucketLocation = (options.bucketLocation ?? "US").toUpperCase();
+  const startedAt = new Date().toISOString();
+  // The collection groups each export folder was made with ([] = all), so that an import can refuse a
+  // subset of an unfiltered export as the service does. The emulator's layout cannot tell (it is
+  // all_kinds either way), and buckets do not outlive the gateway, so memory is enough.
+  const exportedGroups = new Map<string, string[]>();
   let stopping = false;
   let scratch: Promise<Emulator> | undefined;
   let scratchQueue: Promise<unknown> = Promise.resolve();
@@ -819,6 +842,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
     if (request.snapshotTime) metadata.snapshotTime = request.snapshotTime;
     const op = newOperation("ExportDocuments", database, metadata);
+    exportedGroups.set(folderKey(bucket, objectPath), request.collectionIds);
     const job: ExportJob = { project, databaseId, request };
     const opFault = faults.take("op");
     const storageFault = faults.take("storage");
@@ -890,6 +914,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         `The export metadata file gs://${parsed.bucket}/${parsed.objectPath}/${name}.overall_export_metadata does not exist: inputUriPrefix must be the folder of a completed export.`,
       );
     }
+    if (collectionIds.length > 0) {
+      // The service imports a subset only from an export made with collectionIds, and only groups it holds.
+      const exported = exportedGroups.get(folderKey(parsed.bucket, parsed.objectPath)) ?? [];
+      const inputUri = `gs://${parsed.bucket}/${parsed.objectPath}`;
+      if (exported.length === 0) {
+        throw invalid(
+          `The export at ${inputUri} was made without collectionIds and holds all collections: collectionIds can only select from an export made with collectionIds. Import the whole export (omit collectionIds), or import it into a scratch database and copy what you need.`,
+        );
+      }
+      const missing = collectionIds.filter((id) => !exported.includes(id));
+      if (missing.length > 0) {
+        throw invalid(
+          `The export at ${inputUri} does not contain the collection ids [${missing.join(", ")}]; it was made with collectionIds [${exported.join(", ")}].`,
+        );
+      }
+    }
     let documents = 0;
     let bytes = 0;
     for (const file of await listFilesRecursive(folder)) {
@@ -910,6 +950,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       runImport(op, { project, databaseId, metadataFile, collectionIds, documents, bytes }),
     );
     sendJson(res, 200, renderOperation(op, version));
+  }
+
+  /**
+   * The emulator has no database resources (a named database exists once it is used), so every
+   * well-formed name answers, with the configured location.
+   */
+  function databaseResource(database: string): Record<string, unknown> {
+    const uid = createHash("sha256").update(database).digest("hex");
+    const named = !database.endsWith("/databases/(default)");
+    return {
+      name: database,
+      uid: `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`,
+      createTime: startedAt,
+      updateTime: startedAt,
+      locationId: databaseLocation,
+      type: "FIRESTORE_NATIVE",
+      concurrencyMode: "PESSIMISTIC",
+      versionRetentionPeriod: "3600s",
+      earliestVersionTime: new Date(Date.now() - 3_600_000).toISOString(),
+      pointInTimeRecoveryEnablement: "POINT_IN_TIME_RECOVERY_DISABLED",
+      appEngineIntegrationMode: named ? "DISABLED" : "ENABLED",
+      keyPrefix: "",
+      deleteProtectionState: "DELETE_PROTECTION_DISABLED",
+      databaseEdition: "STANDARD",
+      etag: Buffer.from(`${database}@${startedAt}`).toString("base64url").slice(0, 24),
+    };
   }
 
   function findOperation(name: string): Operation {
@@ -963,23 +1029,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw invalid("Malformed URL path.");
     }
     const match =
-      /^\/(v1|v1beta2)\/projects\/([^/]+)\/databases\/([^/:]+)(?::(exportDocuments|importDocuments)|\/operations(?:\/([^/:]+)(?::(cancel))?)?)$/.exec(
+      /^\/(v1|v1beta2)\/projects\/([^/]+)\/databases\/([^/:]+)(?::(exportDocuments|importDocuments)|(\/operations)(?:\/([^/:]+)(?::(cancel))?)?)?$/.exec(
         pathname,
       );
     if (!match) return false;
-    const [, version, project = "", databaseId = "", method, operationId, cancel] = match as unknown as [
-      string,
-      ApiVersion,
-      string,
-      string,
-      string?,
-      string?,
-      string?,
-    ];
+    const [, version, project = "", databaseId = "", method, operationsPart, operationId, cancel] =
+      match as unknown as [string, ApiVersion, string, string, string?, string?, string?, string?];
     if (!PROJECT_ID.test(project)) throw invalid(`Invalid project id "${project}".`);
     if (!DATABASE_ID.test(databaseId)) throw invalid(`Invalid database id "${databaseId}".`);
     const database = `projects/${project}/databases/${databaseId}`;
     const verb = req.method ?? "GET";
+    if (!method && !operationsPart) {
+      // databases.get is a v1 method; v1beta2 serves only indexes and export/import.
+      if (version !== "v1" || verb !== "GET") return false;
+      sendJson(res, 200, databaseResource(database));
+      return true;
+    }
     if (method && verb === "POST") {
       const body = await readJsonObject(req);
       if (method === "exportDocuments") await exportDocuments(res, version, project, databaseId, body);
@@ -1313,8 +1378,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         name: bucket,
         projectNumber: projectNumber(bucket),
         metageneration: "1",
-        location: "US",
-        locationType: "multi-region",
+        location: bucketLocation,
+        locationType: bucketLocationType(bucketLocation),
         storageClass: "STANDARD",
         etag: "CAE=",
         timeCreated: created,

@@ -12,6 +12,39 @@ export interface AdminApi {
   cancelOperation(name: string): Promise<void>;
 }
 
+/** The body sent to `importDocuments`: the folder of one export and, optionally, part of it. */
+export interface ImportRequestBody {
+  /** The export's folder, `gs://BUCKET/PATH` (the outputUriPrefix of the export). */
+  inputUriPrefix: string;
+  /** Collection-group ids; empty or absent = everything in the export. */
+  collectionIds?: string[];
+  /** v1 only; empty or absent = every namespace in the export. */
+  namespaceIds?: string[];
+}
+
+/** What `databases.get` tells about a database (v1); fields the product does not read are kept raw. */
+export interface DatabaseInfo {
+  name: string;
+  /** `nam5`, `eur3`, `europe-west1`, … */
+  locationId: string;
+  /** `FIRESTORE_NATIVE` or `DATASTORE_MODE`. */
+  type: string;
+  uid?: string;
+  pointInTimeRecoveryEnablement?: string;
+  earliestVersionTime?: string;
+  deleteProtectionState?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * The Admin API calls only the operator CLI makes (restore, doctor). The functions get the
+ * narrower {@link AdminApi}: nothing they run ever imports into a database.
+ */
+export interface OperatorAdminApi extends AdminApi {
+  importDocuments(database: string, body: ImportRequestBody): Promise<OperationView>;
+  getDatabase(database: string): Promise<DatabaseInfo>;
+}
+
 export interface AdminClientOptions {
   endpoint: string;
   apiVersion: AdminApiVersion;
@@ -23,7 +56,7 @@ const SCOPES = ["https://www.googleapis.com/auth/datastore"];
 const MAX_PAGES = 50;
 
 /** Firestore Admin REST client: a few fetches, no gRPC stack to load at cold start. */
-export function createAdminClient(options: AdminClientOptions): AdminApi {
+export function createAdminClient(options: AdminClientOptions): OperatorAdminApi {
   const call: RestCall = createRestCall(
     { endpoint: options.endpoint, timeoutMs: options.timeoutMs, scopes: SCOPES },
     options.headers,
@@ -55,5 +88,23 @@ export function createAdminClient(options: AdminClientOptions): AdminApi {
     async cancelOperation(name) {
       await call("POST", `/${v}/${name}:cancel`, {});
     },
+    async importDocuments(database, body) {
+      // v1beta2 knows no namespaceIds: sending the field would be refused as unknown.
+      const sent: ImportRequestBody = { inputUriPrefix: body.inputUriPrefix };
+      if (body.collectionIds?.length) sent.collectionIds = body.collectionIds;
+      if (v === "v1" && body.namespaceIds?.length) sent.namespaceIds = body.namespaceIds;
+      return parseOperation((await call("POST", `/${v}/${database}:importDocuments`, sent)) as RawOperation);
+    },
+    async getDatabase(database) {
+      // databases.get exists in v1 only, whichever version the exports use.
+      const raw = ((await call("GET", `/v1/${database}`)) ?? {}) as Partial<DatabaseInfo>;
+      return { ...raw, name: raw.name ?? database, locationId: raw.locationId ?? "", type: raw.type ?? "" };
+    },
   };
+}
+
+/** True when the client also makes the operator's calls (the one {@link createAdminClient} builds does). */
+export function isOperatorAdmin(api: AdminApi): api is OperatorAdminApi {
+  const candidate = api as Partial<OperatorAdminApi>;
+  return typeof candidate.importDocuments === "function" && typeof candidate.getDatabase === "function";
 }

@@ -30,6 +30,11 @@ export interface Ledger {
   get(runKey: string): Promise<RunRecord | undefined>;
   /** Runs the checker still has work on. */
   listOpen(): Promise<RunRecord[]>;
+  /**
+   * Read-only, for operators: runs newest first (by `createdAt`), of one database or of all, at most
+   * `limit` (default 100). Rejected messages belong to no database and appear only without one.
+   */
+  listRuns(options?: { database?: string; limit?: number }): Promise<RunRecord[]>;
   /** Create-if-absent; true when this call created it (the alert is new). */
   createAlert(alert: Alert): Promise<boolean>;
   pendingAlerts(): Promise<Alert[]>;
@@ -42,6 +47,11 @@ export interface Ledger {
    */
   acquireTickLock(holder: string, now: Date, ttlMs: number): Promise<boolean>;
   releaseTickLock(holder: string): Promise<void>;
+}
+
+/** Runs sorted newest first by creation time. */
+export function newestFirst(runs: RunRecord[]): RunRecord[] {
+  return [...runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
 /** Firestore document ids may not contain "/": `projects/p/databases/d` → `p:d`. */
@@ -101,6 +111,17 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
     async listOpen() {
       const snapshot = await (await collection()).where("open", "==", true).get();
       return snapshot.docs.map((d) => d.data() as RunRecord);
+    },
+    async listRuns({ database, limit = 100 } = {}) {
+      const runs = await collection();
+      if (database === undefined) {
+        const snapshot = await runs.orderBy("createdAt", "desc").limit(limit).get();
+        return snapshot.docs.map((d) => d.data() as RunRecord);
+      }
+      // Equality only and sorted here: equality plus order on another field would need a composite
+      // index, and one database has a few runs a day.
+      const snapshot = await runs.where("database", "==", database).get();
+      return newestFirst(snapshot.docs.map((d) => d.data() as RunRecord)).slice(0, limit);
     },
     async createAlert(alert) {
       try {

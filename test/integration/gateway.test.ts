@@ -780,3 +780,48 @@ describe("Cloud Storage JSON API", () => {
     for (const item of listed.items) expect(item.size).toMatch(/^\d+$/);
   });
 });
+
+describe("what restore and doctor read", () => {
+  it("databases.get answers a database resource with its location (v1 only)", async () => {
+    const { status, body } = await api("GET", `/v1/${DEFAULT_DB}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ name: DEFAULT_DB, locationId: "nam5", type: "FIRESTORE_NATIVE" });
+    expect(body.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    expect((await api("GET", `/v1beta2/${DEFAULT_DB}`)).status).toBe(404);
+    expect((await api("GET", `/v1/projects/${PROJECT}/databases/Bad_Id`)).status).toBe(400);
+  });
+
+  it("buckets report a location that suits the databases' (US for nam5)", async () => {
+    expect((await api("GET", `/storage/v1/b/${BUCKET}`)).body).toMatchObject({
+      location: "US",
+      locationType: "multi-region",
+    });
+  });
+
+  it("importDocuments refuses a collection subset of an unfiltered export, and ids a filtered one lacks", async () => {
+    const whole = freshPrefix("whole");
+    await exportAndWait(DEFAULT_DB, { outputUriPrefix: whole });
+    const subset = await api("POST", `/v1/${DEFAULT_DB}:importDocuments`, {
+      inputUriPrefix: whole,
+      collectionIds: ["users"],
+    });
+    expect(subset.status).toBe(400);
+    expect(subset.body.error).toMatchObject({ status: "INVALID_ARGUMENT" });
+    expect(subset.body.error.message).toMatch(/made without collectionIds/);
+
+    const filtered = freshPrefix("filtered");
+    await exportAndWait(DEFAULT_DB, { outputUriPrefix: filtered, collectionIds: ["users"] });
+    const other = await api("POST", `/v1/${DEFAULT_DB}:importDocuments`, {
+      inputUriPrefix: filtered,
+      collectionIds: ["users", "cities"],
+    });
+    expect(other.status).toBe(400);
+    expect(other.body.error.message).toMatch(/does not contain the collection ids \[cities\]/);
+    const ok = await api("POST", `/v1/${DEFAULT_DB}:importDocuments`, {
+      inputUriPrefix: filtered,
+      collectionIds: ["users"],
+    });
+    expect(ok.status).toBe(200);
+    expect((await waitDone(ok.body.name)).metadata.operationState).toBe("SUCCESSFUL");
+  });
+});

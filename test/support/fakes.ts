@@ -10,7 +10,7 @@ import type { CheckerDeps } from "../../functions/src/checker.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
 import { ApiError } from "../../functions/src/errors.js";
 import type { ExporterDeps } from "../../functions/src/exporter.js";
-import type { Ledger, RunLedger, TargetStatus } from "../../functions/src/ledger.js";
+import { type Ledger, newestFirst, type RunLedger, type TargetStatus } from "../../functions/src/ledger.js";
 import { createMemoryLogger, type LogEntry, type Logger } from "../../functions/src/log.js";
 import type { OperationView } from "../../functions/src/operation.js";
 import { errorFromBody } from "../../functions/src/rest.js";
@@ -20,7 +20,7 @@ import {
   isStartable,
   type RunRecord,
 } from "../../functions/src/run.js";
-import type { StorageApi } from "../../functions/src/storage-client.js";
+import type { StorageApi, StoredObject } from "../../functions/src/storage-client.js";
 import { metadataObjectOf } from "../../functions/src/verdict.js";
 
 export const PROJECT = "my-project";
@@ -338,6 +338,20 @@ export class FakeCheckerLedger extends FakeLedger implements Ledger {
     return [...this.records.values()].filter((r) => r.open).map((r) => structuredClone(r));
   }
 
+  async listRuns({
+    database,
+    limit = 100,
+  }: {
+    database?: string;
+    limit?: number;
+  } = {}): Promise<RunRecord[]> {
+    this.journal.push("listRuns");
+    const runs = [...this.records.values()].filter((r) => database === undefined || r.database === database);
+    return newestFirst(runs)
+      .slice(0, limit)
+      .map((r) => structuredClone(r));
+  }
+
   async createAlert(alert: Alert): Promise<boolean> {
     this.journal.push(`createAlert:${alert.id}`);
     if (this.alerts.has(alert.id)) return false;
@@ -402,6 +416,15 @@ export class FakeStorage implements StorageApi {
     this.calls.push(`${bucket}/${name}`);
     if (this.failAlways) throw this.failAlways();
     return this.objects.get(`${bucket}/${name}`);
+  }
+
+  async listObjects(bucket: string, prefix: string): Promise<StoredObject[]> {
+    this.calls.push(`list:${bucket}/${prefix}`);
+    if (this.failAlways) throw this.failAlways();
+    return [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(`${bucket}/${prefix}`))
+      .map(([key, sizeBytes]) => ({ name: key.slice(bucket.length + 1), sizeBytes }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Writes the overall metadata object an export to this prefix leaves behind. */
