@@ -4,6 +4,7 @@
  * Cloud Scheduler would, follows the export to its verified end, prints a summary and, as the last
  * line of stdout, one JSON object. Exit code 0 only for a verified, successful export.
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CronExpressionParser } from "cron-parser";
@@ -146,6 +147,18 @@ function printSummary(summary: RunSummary, phases: Phase[], stack: Stack) {
 function keepRunning(stack: Stack) {
   const cron = stack.env.EXPORT_SCHEDULE ?? "0 2 * * *";
   const tz = stack.env.EXPORT_SCHEDULE_TIME_ZONE ?? "UTC";
+  // The operator CLI reads the same environment as the functions: hand it over as a shell file.
+  const envFile = path.join(stack.stateDir, "stack.env");
+  const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+  writeFileSync(
+    envFile,
+    `${Object.entries(stack.env)
+      .map(([name, value]) => `export ${name}=${quote(value)}`)
+      .join("\n")}\n`,
+  );
+  say(
+    `  operator CLI: . ${path.relative(process.cwd(), envFile) || envFile} && npx firestore-exporter status`,
+  );
   const arm = () => {
     const next = CronExpressionParser.parse(cron, { tz }).next().toDate();
     say(
