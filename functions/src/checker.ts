@@ -332,6 +332,15 @@ async function apply(ctx: Ctx, run: RunRecord, verdict: Verdict): Promise<void> 
     alerts[kind] = now.toISOString();
   }
   const final = FINAL_STATES.includes(next.state);
+  // A run whose operation made no visible progress costs no ledger write: the tick stays cheap
+  // however many exports are running.
+  const unchanged =
+    verdict.alerts.length === 0 &&
+    !final &&
+    Object.entries(verdict.patch).every(
+      ([key, value]) => JSON.stringify(run[key as keyof RunRecord]) === JSON.stringify(value),
+    );
+  if (unchanged) return;
   await deps.ledger.update(run.runKey, {
     ...verdict.patch,
     alerts,
