@@ -510,6 +510,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // subset of an unfiltered export as the service does. The emulator's layout cannot tell (it is
   // all_kinds either way), and buckets do not outlive the gateway, so memory is enough.
   const exportedGroups = new Map<string, string[]>();
+  /** Folder → the database id it was exported from (the emulator imports it only under that id). */
+  const exportedFrom = new Map<string, string>();
   let stopping = false;
   let scratch: Promise<Emulator> | undefined;
   let scratchQueue: Promise<unknown> = Promise.resolve();
@@ -843,6 +845,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (request.snapshotTime) metadata.snapshotTime = request.snapshotTime;
     const op = newOperation("ExportDocuments", database, metadata);
     exportedGroups.set(folderKey(bucket, objectPath), request.collectionIds);
+    exportedFrom.set(folderKey(bucket, objectPath), databaseId);
     const job: ExportJob = { project, databaseId, request };
     const opFault = faults.take("op");
     const storageFault = faults.take("storage");
@@ -912,6 +915,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!(await fileExists(metadataFile))) {
       throw invalid(
         `The export metadata file gs://${parsed.bucket}/${parsed.objectPath}/${name}.overall_export_metadata does not exist: inputUriPrefix must be the folder of a completed export.`,
+      );
+    }
+    const source = exportedFrom.get(folderKey(parsed.bucket, parsed.objectPath));
+    if (source !== undefined && source !== databaseId) {
+      // The real service imports across databases; the emulator answers 200 and imports nothing.
+      // Refusing beats reporting a restore that did not happen.
+      throw new GoogleError(
+        "FAILED_PRECONDITION",
+        `The local stack cannot import an export of database ${source} into database ${databaseId}: the Firestore emulator keeps each entity's database id and would import nothing. Locally, restore into a database with the id ${source} (the live one, or another project's); the real API has no such limit.`,
       );
     }
     if (collectionIds.length > 0) {

@@ -55,6 +55,12 @@ export async function main(
   }
 }
 
+// `firestore-exporter history | head` closes the pipe early: that is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {

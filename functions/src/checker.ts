@@ -286,10 +286,14 @@ async function recordVerified(ctx: Ctx, run: RunRecord): Promise<void> {
     database: run.database,
     watchingSince: now.toISOString(),
   };
-  const documents = run.progress?.documents;
+  // Only an export of the target's whole configured scope is a backup of it: a manual export of a
+  // few collections must neither reset the dead man's switch nor skew the document-drop baseline.
+  if (!coversTarget(run, deps.config)) return;
+  // proto3 omits a zero counter: an export with no documents arrives without one.
+  const documents = run.progress?.documents ?? 0;
   const previous = status.lastDocuments;
   const ratio = deps.config.alerts.documentDropRatio;
-  if (documents !== undefined && previous !== undefined && documents < previous * ratio) {
+  if (previous !== undefined && documents < previous * ratio) {
     deps.log({
       severity: "WARNING",
       event: "export.document_drop",
@@ -307,8 +311,21 @@ async function recordVerified(ctx: Ctx, run: RunRecord): Promise<void> {
     ...status,
     lastVerifiedAt: endedAt,
     lastVerifiedRunKey: run.runKey,
-    ...(documents !== undefined && { lastDocuments: documents }),
+    lastDocuments: documents,
   });
+}
+
+/** True when the run exported what its target exports on schedule (same collections and namespaces). */
+function coversTarget(run: RunRecord, config: Config): boolean {
+  if (run.trigger.kind === "scheduled") return true;
+  const target = config.targets.find((t) => t.database.name === run.database);
+  if (!target) return false;
+  const same = (a: readonly string[] = [], b: readonly string[] = []) =>
+    a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
+  return (
+    same(run.request.collectionIds, target.collectionIds) &&
+    same(run.request.namespaceIds, target.namespaceIds)
+  );
 }
 
 /** Writes the verdict: alerts first (create-if-absent, so each is raised once), then the run. */

@@ -824,4 +824,17 @@ describe("what restore and doctor read", () => {
     expect(ok.status).toBe(200);
     expect((await waitDone(ok.body.name)).metadata.operationState).toBe("SUCCESSFUL");
   });
+
+  it("importDocuments refuses another database id instead of reporting an import the emulator would not do", async () => {
+    const whole = freshPrefix("cross");
+    await exportAndWait(DEFAULT_DB, { outputUriPrefix: whole });
+    const cross = await api("POST", `/v1/projects/${PROJECT}/databases/scratch-db:importDocuments`, {
+      inputUriPrefix: whole,
+    });
+    expect(cross.status).toBe(400);
+    expect(cross.body.error).toMatchObject({ status: "FAILED_PRECONDITION" });
+    expect(cross.body.error.message).toMatch(
+      /cannot import an export of database \(default\) into database scratch-db/,
+    );
+  });
 });

@@ -75,11 +75,11 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       continue;
     }
     out.line(
-      `  ${pad("date", 20)} ${pad("state", 10)} ${pad("documents", 10, true)} ${pad("bytes", 9, true)} ${pad("duration", 8, true)}  ${pad("alerts", 16)} prefix`,
+      `  ${pad("date", 20)} ${pad("state", 10)} ${pad("documents", 10, true)} ${pad("bytes", 9, true)} ${pad("duration", 8, true)}  ${pad("alerts", 16)} run`,
     );
     for (const r of h.runs) {
       out.line(
-        `  ${pad(r.createdAt.slice(0, 19).replace("T", " "), 20)} ${pad(r.state, 10)} ${pad(formatCount(r.documents), 10, true)} ${pad(formatBytes(r.bytes), 9, true)} ${pad(r.durationMs === undefined ? "-" : formatDuration(r.durationMs), 8, true)}  ${pad(r.alerts.join(",") || "-", 16)} ${r.outputUriPrefix}`,
+        `  ${pad(r.createdAt.slice(0, 19).replace("T", " "), 20)} ${pad(r.state, 10)} ${pad(formatCount(r.documents), 10, true)} ${pad(formatBytes(r.bytes), 9, true)} ${pad(r.durationMs === undefined ? "-" : formatDuration(r.durationMs), 8, true)}  ${pad(r.alerts.join(",") || "-", 16)} ${r.runKey}`,
       );
     }
     const chronological = [...h.runs].reverse();

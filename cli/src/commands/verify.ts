@@ -66,11 +66,14 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       : `Metadata object present: gs://${metadata.bucket}/${metadata.name} (${formatBytes(metadataSize)})`,
   );
   const ok = problems.length === 0;
+  // Into the database it came from, which restore guards as live: the flag is part of the command.
   const restoreCommand = ok
-    ? `firestore-exporter restore ${shellQuote(key)} --target-database ${shellQuote(record.database)}`
+    ? `firestore-exporter restore ${shellQuote(key)} --target-database ${shellQuote(record.database)} --overwrite-live`
     : undefined;
   if (ok) {
-    out.line("Verified. To restore it (into the database it came from; name another to restore elsewhere):");
+    out.line(
+      "Verified. To restore it into the database it came from (it asks you to type the database id; name another database to restore elsewhere):",
+    );
     out.line(`  ${restoreCommand}`);
   } else {
     for (const p of problems) out.error(`firestore-exporter verify: ${p}`);
