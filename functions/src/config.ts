@@ -62,7 +62,8 @@ export interface Config {
   manualBucketAllowlist: string[];
   ledger: { database: DatabaseName; collection: string };
   retry: { maxAttempts: number; baseDelayMs: number; requestTimeoutMs: number };
-  endpoints: { firestoreAdmin: string; storage: string; pubsub: string };
+  /** `firestore` serves the ledger's documents: the emulator when FIRESTORE_EMULATOR_HOST is set. */
+  endpoints: { firestoreAdmin: string; storage: string; pubsub: string; firestore: string };
   alerts: AlertConfig;
   /** Valid but probably unintended settings, logged at cold start. */
   warnings: string[];
@@ -272,6 +273,8 @@ export function parseConfig(env: Env = process.env): Config {
       problems.push(`${name}: got ${JSON.stringify(value)}; expected HOST:PORT such as 127.0.0.1:8080`);
     }
   }
+  const firestoreHost = env.FIRESTORE_EMULATOR_HOST?.trim();
+  const firestore = firestoreHost ? `http://${firestoreHost}` : "https://firestore.googleapis.com";
   const pubsubHost = env.PUBSUB_EMULATOR_HOST?.trim();
   const pubsub = pubsubHost ? `http://${pubsubHost}` : "https://pubsub.googleapis.com";
   const alerts = parseAlertConfig(get, bad, problems);
@@ -292,7 +295,7 @@ export function parseConfig(env: Env = process.env): Config {
     manualBucketAllowlist,
     ledger: { database: ledgerDatabase, collection: ledgerCollection },
     retry: { maxAttempts, baseDelayMs, requestTimeoutMs },
-    endpoints: { firestoreAdmin, storage, pubsub },
+    endpoints: { firestoreAdmin, storage, pubsub, firestore },
     alerts,
     warnings,
   };

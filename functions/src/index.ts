@@ -13,7 +13,7 @@ import type { ExporterDeps } from "./exporter.js";
 import { makeCheckHandler, makeExportHandler } from "./handlers.js";
 import { createFirestoreLedger } from "./ledger.js";
 import { createJsonLogger } from "./log.js";
-import { callerIdentity } from "./rest.js";
+import { callerIdentity, createRestCall } from "./rest.js";
 import { createStorageClient } from "./storage-client.js";
 
 const log = createJsonLogger();
@@ -39,7 +39,20 @@ for (const warning of config.warnings)
   log({ severity: "WARNING", event: "config.warning", message: warning });
 
 // Constructed once; the Firestore client inside is created on first use.
-const ledger = createFirestoreLedger(config.ledger);
+// The exporter's claim and record go over REST; the emulator takes the "owner" token (no rules).
+const ledger = createFirestoreLedger({
+  ...config.ledger,
+  rest: createRestCall(
+    {
+      endpoint: config.endpoints.firestore,
+      timeoutMs: config.retry.requestTimeoutMs,
+      scopes: ["https://www.googleapis.com/auth/datastore"],
+    },
+    config.endpoints.firestore.startsWith("http://")
+      ? async () => ({ authorization: "Bearer owner" })
+      : undefined,
+  ),
+});
 
 let exporterDeps: Promise<ExporterDeps> | undefined;
 function buildExporterDeps(): Promise<ExporterDeps> {

@@ -1,6 +1,8 @@
 import type { Firestore } from "@google-cloud/firestore";
 import type { Alert } from "./alerts.js";
+import { createRestDocuments } from "./firestore-rest.js";
 import type { DatabaseName } from "./names.js";
+import type { RestCall } from "./rest.js";
 import { isStartable, type RunRecord } from "./run.js";
 
 /** What the checker remembers per target between ticks. */
@@ -62,14 +64,24 @@ export function targetDocId(database: string): string {
 const ALREADY_EXISTS = 6;
 
 /** The ledger in a Firestore collection; the client is created on first use. */
-export function createFirestoreLedger(options: { database: DatabaseName; collection: string }): Ledger {
+export function createFirestoreLedger(options: {
+  database: DatabaseName;
+  collection: string;
+  /** When given, claim/get/update go over REST and the gRPC client loads only for queries and transactions. */
+  rest?: RestCall;
+}): Ledger {
   let client: Promise<Firestore> | undefined;
+  const docs = options.rest && createRestDocuments(options.rest, options.database.name);
   const collection = async (suffix = "") => {
     client ??= loadFirestore(options.database);
     return (await client).collection(`${options.collection}${suffix}`);
   };
   return {
     async claim(run) {
+      if (docs) {
+        if (await docs.create(options.collection, run.runKey, { ...run })) return undefined;
+        return (await docs.get(options.collection, run.runKey)) as RunRecord | undefined;
+      }
       const ref = (await collection()).doc(run.runKey);
       try {
         await ref.create(run);
@@ -102,9 +114,11 @@ export function createFirestoreLedger(options: { database: DatabaseName; collect
       });
     },
     async update(runKey, patch) {
+      if (docs) return docs.update(options.collection, runKey, { ...patch });
       await (await collection()).doc(runKey).update(patch);
     },
     async get(runKey) {
+      if (docs) return (await docs.get(options.collection, runKey)) as RunRecord | undefined;
       const snapshot = await (await collection()).doc(runKey).get();
       return snapshot.data() as RunRecord | undefined;
     },

@@ -64,6 +64,7 @@ describe("parseConfig: valid environments", () => {
         firestoreAdmin: "https://firestore.googleapis.com",
         storage: "https://storage.googleapis.com",
         pubsub: "https://pubsub.googleapis.com",
+        firestore: "https://firestore.googleapis.com",
       },
       alerts: { webhookFormat: "json", documentDropRatio: 0.5, stuckAction: "alert" },
       warnings: [],
@@ -219,6 +220,7 @@ describe("parseConfig: valid environments", () => {
       firestoreAdmin: "https://firestore.googleapis.com",
       storage: "http://127.0.0.1:8091",
       pubsub: "https://pubsub.googleapis.com",
+      firestore: "https://firestore.googleapis.com",
     });
   });
 
