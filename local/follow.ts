@@ -1,5 +1,5 @@
 import type { Alert } from "../functions/src/alerts.js";
-import type { RunRecord } from "../functions/src/run.js";
+import { hasVerdict, type RunRecord } from "../functions/src/run.js";
 import { LOCAL_DATABASE, type Stack } from "./stack.js";
 
 /** The final line of `npm start` (DESIGN 4). */
@@ -35,12 +35,10 @@ function ledger(stack: Stack) {
   return { runs: db.collection(collection), alerts: db.collection(`${collection}Alerts`) };
 }
 
-/** Reads the ledger's runs, newest first. */
-export async function ledgerRuns(stack: Stack): Promise<RunRecord[]> {
-  const snapshot = await ledger(stack).runs.get();
-  return snapshot.docs
-    .map((d) => d.data() as RunRecord)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+/** The newest run in the ledger: one document read per poll, not the whole collection. */
+async function newestRun(stack: Stack): Promise<RunRecord | undefined> {
+  const snapshot = await ledger(stack).runs.orderBy("createdAt", "desc").limit(1).get();
+  return snapshot.docs[0]?.data() as RunRecord | undefined;
 }
 
 /** The alerts recorded for a run. */
@@ -56,6 +54,7 @@ export async function alertsOf(stack: Stack, runKey: string): Promise<Alert[]> {
  */
 export async function followRun(stack: Stack, options: FollowOptions): Promise<RunSummary> {
   const deadline = Date.now() + options.timeoutMs;
+  const stuckAction = stack.env.STUCK_ACTION === "cancel" ? "cancel" : "alert";
   const pause = () => new Promise((r) => setTimeout(r, options.pollMs ?? 250));
   let run: RunRecord | undefined;
   let lastLine = "";
@@ -66,16 +65,13 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
     options.onPhase?.(name);
   };
   while (Date.now() < deadline) {
-    run = (await ledgerRuns(stack))[0];
+    run = await newestRun(stack);
     if (run) {
       if (run.operationName) phaseOnce("export started");
       const line = progressLine(run);
       if (line !== lastLine) options.onProgress?.(line);
       lastLine = line;
-      // A stuck export ends the wait once alerted, unless the checker is about to cancel it.
-      const stuckSettles = run.alerts.export_stuck && stack.env.STUCK_ACTION !== "cancel";
-      const settled = !run.open || stuckSettles;
-      if (settled) {
+      if (hasVerdict(run, stuckAction)) {
         const alerts = await alertsOf(stack, run.runKey);
         if (alerts.every((a) => !a.pending)) break;
       }
@@ -91,7 +87,7 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
     };
   phaseOnce(run.state === "SUCCESSFUL" ? "checked and verified" : "checked");
   const summary: RunSummary = {
-    state: run.open && !run.alerts.export_stuck ? "TIMEOUT" : run.state,
+    state: hasVerdict(run, stuckAction) ? run.state : "TIMEOUT",
     ...(run.request.snapshotTime && { snapshotTime: run.request.snapshotTime }),
     database: run.database,
     ...(run.operationName && { operation: run.operationName }),

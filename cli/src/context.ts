@@ -1,4 +1,4 @@
-import { type AdminApi, createAdminClient } from "../../functions/src/admin-client.js";
+import { createAdminClient, type OperatorAdminApi } from "../../functions/src/admin-client.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
 import { createFirestoreLedger, type Ledger } from "../../functions/src/ledger.js";
 import { createStorageClient, type StorageApi } from "../../functions/src/storage-client.js";
@@ -30,7 +30,8 @@ export interface Output {
 export interface CliContext {
   env: Record<string, string | undefined>;
   config: Config;
-  admin: AdminApi;
+  /** The Admin API client, including import and databases.get for restore and doctor. */
+  admin: OperatorAdminApi;
   storage: StorageApi;
   ledger: Ledger;
   out: Output;

@@ -1,6 +1,6 @@
-import type { RunRecord } from "../../functions/src/run.js";
+import { hasVerdict, type RunRecord } from "../../functions/src/run.js";
 import type { CliContext } from "./context.js";
-import { createProgressView, isSettled } from "./progress.js";
+import { createProgressView } from "./progress.js";
 
 export interface FollowResult {
   /** The runs as last read; a key never claimed is missing. */
@@ -35,6 +35,7 @@ export async function followRuns(
   const view = createProgressView(ctx.out, ctx.now);
   const deadline = ctx.now().getTime() + options.timeoutMs;
   const latest = new Map<string, RunRecord>();
+  const isSettled = (run: RunRecord) => hasVerdict(run, ctx.config.alerts.stuckAction);
   for (;;) {
     for (const key of keys) {
       const known = latest.get(key);

@@ -1,4 +1,4 @@
-import type { RunRecord } from "../../functions/src/run.js";
+import { hasVerdict, type RunRecord } from "../../functions/src/run.js";
 import type { Output } from "./context.js";
 
 /** 12345 → "12,345". */
@@ -33,7 +33,7 @@ export function formatDuration(ms: number): string {
 
 /** The checker has given its verdict: the run is closed, or it outlived its window and was alerted. */
 export function isSettled(run: RunRecord): boolean {
-  return !run.open || Boolean(run.alerts?.export_stuck);
+  return hasVerdict(run);
 }
 
 /**

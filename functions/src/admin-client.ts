@@ -102,9 +102,3 @@ export function createAdminClient(options: AdminClientOptions): OperatorAdminApi
     },
   };
 }
-
-/** True when the client also makes the operator's calls (the one {@link createAdminClient} builds does). */
-export function isOperatorAdmin(api: AdminApi): api is OperatorAdminApi {
-  const candidate = api as Partial<OperatorAdminApi>;
-  return typeof candidate.importDocuments === "function" && typeof candidate.getDatabase === "function";
-}

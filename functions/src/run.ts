@@ -198,3 +198,12 @@ export function isStartable(run: RunRecord): boolean {
   if (run.operationName) return false;
   return run.state === "CLAIMED" || run.state === "FAILED";
 }
+
+/**
+ * The checker has given its verdict on a run: it closed it, or it raised export_stuck for an
+ * export it will leave running. With STUCK_ACTION=cancel a stuck export is about to be cancelled,
+ * so only its close counts.
+ */
+export function hasVerdict(run: RunRecord, stuckAction: "alert" | "cancel" = "alert"): boolean {
+  return !run.open || (stuckAction === "alert" && Boolean(run.alerts?.export_stuck));
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runAlert } from "../../functions/src/alerts.js";
 import { handleTrigger } from "../../functions/src/exporter.js";
 import { parseOperation } from "../../functions/src/operation.js";
-import type { RunRecord } from "../../functions/src/run.js";
+import { hasVerdict, type RunRecord } from "../../functions/src/run.js";
 import { judgeOperation } from "../../functions/src/verdict.js";
 import { apiErrors, DEFAULT_DB, delivery, FakeAdmin, makeDeps, testConfig } from "../support/fakes.js";
 
@@ -109,5 +109,22 @@ describe("a stuck export the checker cancelled", () => {
     expect(
       judgeOperation({ ...stuckRun, alerts: {} }, cancelled, new Date(), windows, "cancel").alerts,
     ).toEqual(["export_cancelled"]);
+  });
+});
+
+describe("hasVerdict: when a follower (npm start, the CLI) may stop waiting", () => {
+  const running = { ...BASE, state: "RUNNING" as const, open: true };
+  it.each([
+    ["a closed run", { ...BASE, open: false }, "alert", true],
+    ["an open run", running, "alert", false],
+    ["a stuck run the checker leaves running", { ...running, alerts: { export_stuck: "x" } }, "alert", true],
+    [
+      "a stuck run the checker is about to cancel",
+      { ...running, alerts: { export_stuck: "x" } },
+      "cancel",
+      false,
+    ],
+  ] as const)("%s", (_, run, stuckAction, expected) => {
+    expect(hasVerdict(run, stuckAction)).toBe(expected);
   });
 });

@@ -1,4 +1,3 @@
-import { isOperatorAdmin } from "../../../functions/src/admin-client.js";
 import type { Command } from "../command.js";
 import { createContext, EXIT, UsageError } from "../context.js";
 import {
@@ -67,7 +66,6 @@ export const doctor: Command = {
         }
       }
       const full = createContext(env, out);
-      if (!isOperatorAdmin(full.admin)) throw new Error("this Admin API client cannot read databases");
       const cloud = createDoctorCloud({
         storageEndpoint: config.endpoints.storage,
         adminEndpoint: config.endpoints.firestoreAdmin,

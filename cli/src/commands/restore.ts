@@ -1,5 +1,4 @@
 import { createInterface } from "node:readline/promises";
-import { isOperatorAdmin } from "../../../functions/src/admin-client.js";
 import { ApiError } from "../../../functions/src/errors.js";
 import { runStateOf } from "../../../functions/src/operation.js";
 import type { Command } from "../command.js";
@@ -95,7 +94,6 @@ export const restore: Command = {
     }
 
     const admin = ctx.admin;
-    if (!isOperatorAdmin(admin)) throw new Error("this Admin API client cannot import documents");
     let first: Awaited<ReturnType<typeof admin.importDocuments>>;
     try {
       first = await admin.importDocuments(plan.targetDatabase, {
