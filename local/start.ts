@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { CronExpressionParser } from "cron-parser";
+import { cron as compileCron, nextFire } from "../functions/src/cron.js";
 import { loadDataSet } from "./data/index.js";
 import { parseFaultSpec } from "./faults.js";
 import { followRun, type RunSummary } from "./follow.js";
@@ -160,7 +160,7 @@ function keepRunning(stack: Stack) {
     `  operator CLI: . ${path.relative(process.cwd(), envFile) || envFile} && npx firestore-exporter status`,
   );
   const arm = () => {
-    const next = CronExpressionParser.parse(cron, { tz }).next().toDate();
+    const next = nextFire(compileCron(cron), tz, new Date()) ?? new Date(Date.now() + 86_400_000);
     say(
       `Stack running; next scheduled export at ${next.toISOString()} (${cron}, ${tz}). Ctrl-C stops everything.`,
     );

@@ -1,7 +1,6 @@
-import { CronExpressionParser } from "cron-parser";
-import { z } from "zod";
+import { parseCron } from "./cron.js";
 import { ConfigError } from "./errors.js";
-import { describeIssues } from "./issues.js";
+import { checkObjectArray } from "./issues.js";
 import {
   collectionIdsProblems,
   DATABASE_FORM,
@@ -101,18 +100,16 @@ type Env = Record<string, string | undefined>;
 
 const TEMPLATE_TOKENS = ["prefix", "project", "database", "yyyy", "mm", "dd", "stamp"] as const;
 
-const targetShape = z
-  .object({
-    database: z.string(),
-    bucket: z.string(),
-    prefix: z.string().optional(),
-    collectionIds: z.array(z.string()).optional(),
-    namespaceIds: z.array(z.string()).optional(),
-    startWindow: z.string().optional(),
-    completionWindow: z.string().optional(),
-    freshnessWindow: z.string().optional(),
-  })
-  .strict();
+const TARGET_SHAPE = {
+  database: { type: "string", required: true },
+  bucket: { type: "string", required: true },
+  prefix: { type: "string" },
+  collectionIds: { type: "strings" },
+  namespaceIds: { type: "strings" },
+  startWindow: { type: "string" },
+  completionWindow: { type: "string" },
+  freshnessWindow: { type: "string" },
+} as const;
 
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 
@@ -138,34 +135,52 @@ export function parseConfig(env: Env = process.env): Config {
   const tzOk = isTimeZone(scheduleTimeZone);
   if (!tzOk)
     bad("EXPORT_SCHEDULE_TIME_ZONE", scheduleTimeZone, "an IANA time zone such as UTC or Europe/Paris");
-  if (!isCron(schedule, tzOk ? scheduleTimeZone : "UTC")) {
+  const cronWhy = cronProblem(schedule);
+  if (cronWhy !== undefined) {
     bad(
       "EXPORT_SCHEDULE",
       schedule,
-      'a five-field cron expression as Cloud Scheduler takes it, such as "0 2 * * *"',
+      `a five-field cron expression as Cloud Scheduler takes it, such as "0 2 * * *" (${cronWhy})`,
     );
   }
 
   const cronOk = problems.length === 0;
-  const interval = cronOk ? scheduleInterval(schedule, scheduleTimeZone) : 86_400_000;
-  const derived = defaultWindows(interval);
-  const windowVar = (name: "START_WINDOW" | "COMPLETION_WINDOW" | "FRESHNESS_WINDOW", fallback: number) => {
+  // Sampling a year of fires costs tens of milliseconds: only the checker needs the derived
+  // windows, so the exporter's cold start never computes them.
+  let interval: number | undefined;
+  const intervalMs = () => {
+    interval ??= cronOk ? scheduleInterval(schedule, scheduleTimeZone) : 86_400_000;
+    return interval;
+  };
+  const windowVar = (name: "START_WINDOW" | "COMPLETION_WINDOW" | "FRESHNESS_WINDOW") => {
     const raw = get(name);
-    if (raw === undefined) return fallback;
+    if (raw === undefined) return undefined;
     const ms = parseDuration(raw);
     if (ms === undefined) bad(name, raw, DURATION_FORM);
-    return ms ?? fallback;
+    return ms;
   };
-  const globalWindows: Windows = {
-    startMs: windowVar("START_WINDOW", derived.startMs),
-    completionMs: windowVar("COMPLETION_WINDOW", derived.completionMs),
-    freshnessMs: windowVar("FRESHNESS_WINDOW", derived.freshnessMs),
+  const globalOverrides: Partial<Windows> = {
+    startMs: windowVar("START_WINDOW"),
+    completionMs: windowVar("COMPLETION_WINDOW"),
+    freshnessMs: windowVar("FRESHNESS_WINDOW"),
   };
-  const targets = parseTargets(get("EXPORT_TARGETS"), problems, globalWindows);
+  const { targets, freshnessSet } = parseTargets(get("EXPORT_TARGETS"), problems, (overrides) => {
+    const derived = defaultWindows(intervalMs());
+    return {
+      startMs: overrides.startMs ?? globalOverrides.startMs ?? derived.startMs,
+      completionMs: overrides.completionMs ?? globalOverrides.completionMs ?? derived.completionMs,
+      freshnessMs: overrides.freshnessMs ?? globalOverrides.freshnessMs ?? derived.freshnessMs,
+    };
+  });
   for (const t of targets) {
-    if (cronOk && t.windows.freshnessMs < interval) {
+    // A derived freshness window is always longer than the interval: only a set one can be shorter.
+    if (
+      cronOk &&
+      (globalOverrides.freshnessMs !== undefined || freshnessSet.has(t)) &&
+      t.windows.freshnessMs < intervalMs()
+    ) {
       warnings.push(
-        `${t.database.name}: the freshness window (${formatDuration(t.windows.freshnessMs)}) is shorter than the schedule's interval (${formatDuration(interval)}), so backup_stale will fire between two healthy exports`,
+        `${t.database.name}: the freshness window (${formatDuration(t.windows.freshnessMs)}) is shorter than the schedule's interval (${formatDuration(intervalMs())}), so backup_stale will fire between two healthy exports`,
       );
     }
   }
@@ -350,11 +365,15 @@ function parseAlertConfig(
   };
 }
 
-function parseTargets(raw: string | undefined, problems: string[], defaults: Windows): Target[] {
+function parseTargets(
+  raw: string | undefined,
+  problems: string[],
+  windowsWith: (overrides: Partial<Windows>) => Windows,
+): { targets: Target[]; freshnessSet: Set<Target> } {
   const name = "EXPORT_TARGETS";
   if (raw === undefined) {
     problems.push(`${name}: not set; expected ${TARGETS_FORM}`);
-    return [];
+    return { targets: [], freshnessSet: new Set() };
   }
   let json: unknown;
   try {
@@ -363,17 +382,20 @@ function parseTargets(raw: string | undefined, problems: string[], defaults: Win
     problems.push(
       `${name}: got ${JSON.stringify(truncate(raw))}, which is not JSON; expected ${TARGETS_FORM}`,
     );
-    return [];
+    return { targets: [], freshnessSet: new Set() };
   }
-  const shape = z.array(targetShape).min(1).safeParse(json);
-  if (!shape.success) {
-    problems.push(
-      ...describeIssues(shape.error.issues, json, { root: name, fields: TARGET_FIELDS, form: TARGETS_FORM }),
-    );
-    return [];
+  const shape = checkObjectArray(TARGET_SHAPE, json, {
+    root: name,
+    fields: TARGET_FIELDS,
+    form: TARGETS_FORM,
+  });
+  if ("problems" in shape) {
+    problems.push(...shape.problems);
+    return { targets: [], freshnessSet: new Set() };
   }
   const targets: Target[] = [];
-  shape.data.forEach((t, i) => {
+  const freshnessSet = new Set<Target>();
+  shape.value.forEach((t, i) => {
     const at = `${name}[${i}]`;
     const before = problems.length;
     const database = parseDatabaseName(t.database);
@@ -393,7 +415,7 @@ function parseTargets(raw: string | undefined, problems: string[], defaults: Win
     const collectionIds = t.collectionIds ?? [];
     for (const p of collectionIdsProblems(collectionIds)) problems.push(`${at}.collectionIds: ${p}`);
     for (const p of namespaceIdsProblems(t.namespaceIds ?? [])) problems.push(`${at}.namespaceIds: ${p}`);
-    const windows = { ...defaults };
+    const overrides: Partial<Windows> = {};
     for (const [field, key] of [
       ["startWindow", "startMs"],
       ["completionWindow", "completionMs"],
@@ -404,17 +426,24 @@ function parseTargets(raw: string | undefined, problems: string[], defaults: Win
       const ms = parseDuration(value);
       if (ms === undefined)
         problems.push(`${at}.${field}: got ${JSON.stringify(value)}; expected ${DURATION_FORM}`);
-      else windows[key] = ms;
+      else overrides[key] = ms;
     }
     if (problems.length === before && typeof database !== "string" && typeof bucketUri !== "string") {
-      targets.push({
+      let windows: Windows | undefined;
+      const target: Target = {
         database,
         bucket: bucketUri.bucket,
         prefix,
         collectionIds,
         namespaceIds: t.namespaceIds ?? [],
-        windows,
-      });
+        // Computed on first use (the checker), then kept.
+        get windows() {
+          windows ??= windowsWith(overrides);
+          return windows;
+        },
+      };
+      targets.push(target);
+      if (overrides.freshnessMs !== undefined) freshnessSet.add(target);
     }
   });
   const seen = new Set<string>();
@@ -423,7 +452,7 @@ function parseTargets(raw: string | undefined, problems: string[], defaults: Win
       problems.push(`${name}: database ${t.database.name} is listed twice; expected each database once`);
     seen.add(t.database.name);
   }
-  return targets;
+  return { targets, freshnessSet };
 }
 
 function parseAllowlist(raw: string, problems: string[]): string[] {
@@ -497,6 +526,7 @@ function parseBoolean(raw: string): boolean | undefined {
 }
 
 export function isTimeZone(zone: string): boolean {
+  if (zone === "UTC" || zone === "Etc/UTC") return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return true;
@@ -526,23 +556,14 @@ function unknownVariables(env: Env): string[] {
     .map((name) => `${name} is set but is not a firestore-exporter setting (misspelt?); it is ignored`);
 }
 
-const CRON_NAMES = /\b(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT)\b/gi;
-
 /**
  * Cloud Scheduler's unix-cron: five fields of numbers, `*`, `,`, `-`, `/` and month or weekday
  * names. Extensions such as H, L, W, # and ? are refused: H in particular picks a random minute,
  * which would make a slot's run key differ between deliveries.
  */
-function isCron(expression: string, tz: string): boolean {
-  const fields = expression.split(/\s+/);
-  if (fields.length !== 5) return false;
-  if (!fields.every((f) => /^[0-9*,/-]+$/.test(f.replace(CRON_NAMES, "0")))) return false;
-  try {
-    CronExpressionParser.parse(expression, { tz });
-    return true;
-  } catch {
-    return false;
-  }
+function cronProblem(expression: string): string | undefined {
+  const parsed = parseCron(expression);
+  return typeof parsed === "string" ? parsed : undefined;
 }
 
 function truncate(s: string): string {

@@ -1,25 +1,25 @@
-import { CronExpressionParser } from "cron-parser";
+import { cron, firesBetween, previousFire } from "./cron.js";
 
 /**
  * The scheduled slot a delivery belongs to: the newest cron fire time at or before `at`.
  * Cloud Scheduler publishes a little after the fire time, so flooring the publish time to the
  * schedule gives the same slot for the original delivery and for any retry of it.
  */
-export function scheduledSlot(cron: string, timeZone: string, at: Date): Date {
-  // cron-parser's prev() is strictly before currentDate; nudge so a publish exactly on the slot counts.
-  const expression = CronExpressionParser.parse(cron, {
-    currentDate: new Date(at.getTime() + 1),
-    tz: timeZone,
-  });
-  return expression.prev().toDate();
+export function scheduledSlot(expression: string, timeZone: string, at: Date): Date {
+  const slot = previousFire(cron(expression), timeZone, at);
+  if (!slot) throw new Error(`cron "${expression}" has no fire time before ${at.toISOString()}`);
+  return slot;
 }
 
-/** The fire times of the schedule in (from, to], oldest first; bounded so a bad cron cannot loop forever. */
-export function slotsBetween(cron: string, timeZone: string, from: Date, to: Date, limit = 1000): Date[] {
-  const expression = CronExpressionParser.parse(cron, { currentDate: from, endDate: to, tz: timeZone });
-  const slots: Date[] = [];
-  while (slots.length < limit && expression.hasNext()) slots.push(expression.next().toDate());
-  return slots;
+/** The fire times of the schedule in (from, to], oldest first; bounded so a dense cron cannot run long. */
+export function slotsBetween(
+  expression: string,
+  timeZone: string,
+  from: Date,
+  to: Date,
+  limit = 1000,
+): Date[] {
+  return firesBetween(cron(expression), timeZone, from, to, limit);
 }
 
 /** Calendar fields of an instant as seen in a time zone. */
@@ -35,6 +35,13 @@ export interface ZonedParts {
 }
 
 export function zonedParts(at: Date, timeZone: string): ZonedParts {
+  if (timeZone === "UTC" || timeZone === "Etc/UTC") {
+    // Intl's time-zone data takes milliseconds to load: the default zone does without it.
+    const [date = "", time = ""] = at.toISOString().split("T");
+    const [yyyy = "", mm = "", dd = ""] = date.split("-");
+    const [hh = "", min = "", ss = ""] = time.slice(0, 8).split(":");
+    return { yyyy, mm, dd, hh, min, ss, offsetMinutes: 0 };
+  }
   const format = new Intl.DateTimeFormat("en-US", {
     timeZone,
     hourCycle: "h23",

@@ -1,6 +1,5 @@
-import { z } from "zod";
 import type { Config } from "./config.js";
-import { describeIssues } from "./issues.js";
+import { checkObject } from "./issues.js";
 import { collectionIdsProblems, GCS_FORM, type GcsUri, namespaceIdsProblems, parseGcsUri } from "./names.js";
 
 /** A validated trigger: the schedule's empty message, or a person's manual request. */
@@ -18,18 +17,15 @@ export type TriggerRequest =
       outputBase?: GcsUri;
     };
 
-const messageShape = z
-  .object({
-    database: z.string(),
-    collectionIds: z.array(z.string()),
-    namespaceIds: z.array(z.string()),
-    snapshotTime: z.string(),
-    label: z.string().min(1).max(60),
-    reason: z.string().max(1000),
-    outputUriPrefix: z.string(),
-  })
-  .partial()
-  .strict();
+const MESSAGE_SHAPE = {
+  database: { type: "string" },
+  collectionIds: { type: "strings" },
+  namespaceIds: { type: "strings" },
+  snapshotTime: { type: "string" },
+  label: { type: "string", minLength: 1, maxLength: 60 },
+  reason: { type: "string", maxLength: 1000 },
+  outputUriPrefix: { type: "string" },
+} as const;
 
 /** The longest version retention a database can have (point-in-time recovery). */
 const MAX_SNAPSHOT_AGE_MS = 7 * 24 * 3_600_000;
@@ -78,17 +74,13 @@ export function parseTriggerMessage(
       ],
     };
   }
-  const shape = messageShape.safeParse(json);
-  if (!shape.success) {
-    return {
-      problems: describeIssues(shape.error.issues, json, {
-        root: "message",
-        fields: FIELDS,
-        form: `a JSON object with fields ${FIELDS}`,
-      }),
-    };
-  }
-  const m = shape.data;
+  const shape = checkObject(MESSAGE_SHAPE, json, {
+    root: "message",
+    fields: FIELDS,
+    form: `a JSON object with fields ${FIELDS}`,
+  });
+  if ("problems" in shape) return shape;
+  const m = shape.value;
   if (Object.keys(m).length === 0) return { kind: "scheduled" };
 
   const problems: string[] = [];

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from "cron-parser";
+import { cron, firesBetween, nextFire, previousFire } from "./cron.js";
 
 /** The time limits the checker applies to one target, in milliseconds. */
 export interface Windows {
@@ -36,29 +36,19 @@ export function formatDuration(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-/** The longest gap between two consecutive fires of the schedule, sampled over a year and a month. */
-export function scheduleInterval(cron: string, timeZone: string): number {
+/** The longest gap between two consecutive fires of the schedule, over a year and a month. */
+export function scheduleInterval(expression: string, timeZone: string): number {
   // A fixed reference keeps the result independent of when the function starts.
-  const expression = CronExpressionParser.parse(cron, {
-    currentDate: new Date("2026-01-01T00:00:00Z"),
-    tz: timeZone,
-  });
-  let previous = expression.next().toDate().getTime();
+  const e = cron(expression);
+  const from = new Date(Date.UTC(2026, 0, 1));
+  const to = new Date(from.getTime() + 400 * DAY);
+  const fires = [previousFire(e, timeZone, from), ...firesBetween(e, timeZone, from, to, 1_000_000)];
+  fires.push(nextFire(e, timeZone, fires.at(-1) ?? to));
   let longest = 0;
-  for (let i = 0; i < 400; i++) {
-    const next = expression.next().toDate().getTime();
-    longest = Math.max(longest, next - previous);
-    previous = next;
-    if (next - Date.UTC(2026, 0, 1) > 400 * DAY) break;
-  }
-  // 400 fires of a dense schedule (every 5 min on weekdays) end before its longest gap: any gap
-  // longer than a day spans a midnight, so measure the gap across each remaining midnight.
-  for (let day = Math.ceil(previous / DAY) * DAY; day - Date.UTC(2026, 0, 1) <= 400 * DAY; day += DAY) {
-    expression.reset(new Date(day - 1));
-    const after = expression.next().toDate().getTime();
-    expression.reset(new Date(day));
-    const before = expression.prev().toDate().getTime();
-    longest = Math.max(longest, after - before);
+  for (let i = 1; i < fires.length; i++) {
+    const a = fires[i - 1];
+    const b = fires[i];
+    if (a && b) longest = Math.max(longest, b.getTime() - a.getTime());
   }
   return longest;
 }
