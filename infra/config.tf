@@ -65,15 +65,20 @@ locals {
     EXPORT_RETRY_MAX_ATTEMPTS   = tostring(var.export_retry_max_attempts)
     EXPORT_RETRY_BASE_DELAY_MS  = tostring(var.export_retry_base_delay_ms)
     EXPORT_REQUEST_TIMEOUT_MS   = tostring(var.export_request_timeout_ms)
-    FIRESTORE_ADMIN_ENDPOINT    = "https://firestore.googleapis.com"
-    STORAGE_ENDPOINT            = "https://storage.googleapis.com"
-    START_WINDOW                = var.start_window == null ? "" : var.start_window
-    COMPLETION_WINDOW           = var.completion_window == null ? "" : var.completion_window
-    FRESHNESS_WINDOW            = var.freshness_window == null ? "" : var.freshness_window
-    STUCK_ACTION                = var.stuck_action
-    DOCUMENT_DROP_WARN_RATIO    = tostring(var.document_drop_warn_ratio)
-    ALERT_WEBHOOK_FORMAT        = var.alert_webhook_format == null ? "" : var.alert_webhook_format
-    ALERT_TOPIC                 = local.alert_topic_path
+    EXPORT_REQUESTS_PER_MINUTE  = tostring(var.export_requests_per_minute)
+    EXPORT_MAX_CONCURRENT       = tostring(var.export_max_concurrent)
+    # One delivery starts exports for at most this long, then leaves the rest to a redelivery,
+    # well inside the function's timeout.
+    EXPORT_TIME_BUDGET       = "${max(30, var.exporter_timeout_seconds - 60)}s"
+    FIRESTORE_ADMIN_ENDPOINT = "https://firestore.googleapis.com"
+    STORAGE_ENDPOINT         = "https://storage.googleapis.com"
+    START_WINDOW             = var.start_window == null ? "" : var.start_window
+    COMPLETION_WINDOW        = var.completion_window == null ? "" : var.completion_window
+    FRESHNESS_WINDOW         = var.freshness_window == null ? "" : var.freshness_window
+    STUCK_ACTION             = var.stuck_action
+    DOCUMENT_DROP_WARN_RATIO = tostring(var.document_drop_warn_ratio)
+    ALERT_WEBHOOK_FORMAT     = var.alert_webhook_format == null ? "" : var.alert_webhook_format
+    ALERT_TOPIC              = local.alert_topic_path
   }
 
   # Permissions of the custom roles in iam.tf. The exporter may start exports and read their

@@ -448,6 +448,30 @@ variable "export_request_timeout_ms" {
   }
 }
 
+variable "export_requests_per_minute" {
+  description = "EXPORT_REQUESTS_PER_MINUTE: exportDocuments requests the exporter sends per minute and project. Firestore allows 20 export and import requests a minute per project; set less to leave room for other tools."
+  type        = number
+  default     = 20
+  nullable    = false
+
+  validation {
+    condition     = var.export_requests_per_minute >= 1 && var.export_requests_per_minute <= 10000 && floor(var.export_requests_per_minute) == var.export_requests_per_minute
+    error_message = "export_requests_per_minute must be a whole number from 1 to 10000."
+  }
+}
+
+variable "export_max_concurrent" {
+  description = "EXPORT_MAX_CONCURRENT: export operations the exporter keeps running at once per project. Firestore allows 50 concurrent export and import operations per project."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.export_max_concurrent >= 1 && var.export_max_concurrent <= 10000 && floor(var.export_max_concurrent) == var.export_max_concurrent
+    error_message = "export_max_concurrent must be a whole number from 1 to 10000."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Alerts
 # ---------------------------------------------------------------------------------------------
@@ -540,7 +564,7 @@ variable "function_memory" {
 }
 
 variable "exporter_timeout_seconds" {
-  description = "Timeout of exportFirestore. It only starts exports, but retries with backoff; at most 600 (the push acknowledgement deadline)."
+  description = "Timeout of exportFirestore. It only starts exports, but retries with backoff and waits for room in the export quota; it stops starting exports 60 s before this (EXPORT_TIME_BUDGET) and leaves the rest to a redelivery. At most 600 (the push acknowledgement deadline)."
   type        = number
   default     = 540
   nullable    = false

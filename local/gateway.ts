@@ -12,6 +12,7 @@ import path from "node:path";
 import { type Emulator, startFirestoreEmulator } from "./emulators.js";
 import { FaultBook, type FaultEffect } from "./faults.js";
 import { countLevelDbRecords, crc32c } from "./leveldb-records.js";
+import { FIRESTORE_QUOTAS, QuotaBook, type QuotaRules } from "./quota-book.js";
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   buckets?: string[];
   /** Initial fault spec (DESIGN 4.1). */
   faults?: string;
+  /** Per-project export and import quotas; Firestore's own (20 per minute, 50 running) by default. */
+  quotas?: QuotaRules;
   /** Port to listen on (loopback); any free port when absent. */
   port?: number;
   /** Operations reveal their progress over at least this long (default 1500 ms). */
@@ -497,6 +500,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stepMs = (options.opMinDurationMs ?? 1500) / 5;
   const faults = new FaultBook(options.faults ?? "");
   const operations = new Map<string, Operation>();
+  const quota = new QuotaBook(
+    options.quotas ?? FIRESTORE_QUOTAS,
+    () => Date.now(),
+    (project) =>
+      [...operations.values()].filter((op) => !op.done && op.database.startsWith(`projects/${project}/`))
+        .length,
+  );
+  const takeQuota = (project: string) => {
+    const verdict = quota.take(project);
+    if (!verdict.admitted) throw new GoogleError("RESOURCE_EXHAUSTED", verdict.message);
+  };
   // Running operations, deleted or not, so that stop() can wake every one of them.
   const running = new Set<Operation>();
   const tasks = new Set<Promise<void>>();
@@ -827,6 +841,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       throw invalid(`Bucket ${bucket} does not exist.`);
     }
     if (fault === "exists") throw pathExists(bucket, objectPath, name);
+    takeQuota(project);
     const metadataFile = path.join(
       dataRoot,
       bucket,
@@ -950,6 +965,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       documents += countLevelDbRecords(data);
       bytes += data.length;
     }
+    takeQuota(project);
     const database = `projects/${project}/databases/${databaseId}`;
     const op = newOperation("ImportDocuments", database, {
       startTime: new Date().toISOString(),

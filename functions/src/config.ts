@@ -61,6 +61,8 @@ export interface Config {
   manualBucketAllowlist: string[];
   ledger: { database: DatabaseName; collection: string };
   retry: { maxAttempts: number; baseDelayMs: number; requestTimeoutMs: number };
+  /** The project's export quotas, and how long one delivery may spend starting exports. */
+  fanout: { requestsPerMinute: number; concurrent: number; budgetMs: number };
   /** `firestore` serves the ledger's documents: the emulator when FIRESTORE_EMULATOR_HOST is set. */
   endpoints: { firestoreAdmin: string; storage: string; pubsub: string; firestore: string };
   alerts: AlertConfig;
@@ -83,6 +85,9 @@ export const CONFIG_VARIABLES = {
   EXPORT_RETRY_MAX_ATTEMPTS: "5",
   EXPORT_RETRY_BASE_DELAY_MS: "1000",
   EXPORT_REQUEST_TIMEOUT_MS: "30000",
+  EXPORT_REQUESTS_PER_MINUTE: "20",
+  EXPORT_MAX_CONCURRENT: "50",
+  EXPORT_TIME_BUDGET: "8m",
   FIRESTORE_ADMIN_ENDPOINT: "https://firestore.googleapis.com",
   STORAGE_ENDPOINT: "https://storage.googleapis.com",
   START_WINDOW: undefined,
@@ -280,6 +285,23 @@ export function parseConfig(env: Env = process.env): Config {
     bad,
   );
 
+  const requestsPerMinute = parseInteger(
+    "EXPORT_REQUESTS_PER_MINUTE",
+    get("EXPORT_REQUESTS_PER_MINUTE"),
+    1,
+    10_000,
+    bad,
+  );
+  const concurrent = parseInteger("EXPORT_MAX_CONCURRENT", get("EXPORT_MAX_CONCURRENT"), 1, 10_000, bad);
+  const budgetRaw = get("EXPORT_TIME_BUDGET") ?? "8m";
+  const budgetMs = parseDuration(budgetRaw);
+  if (budgetMs === undefined || budgetMs < 30_000 || budgetMs > 3_600_000)
+    bad(
+      "EXPORT_TIME_BUDGET",
+      budgetRaw,
+      `${DURATION_FORM}, from 30s to 60m, shorter than the function's timeout`,
+    );
+
   const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
   const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);
   for (const name of ["FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST"]) {
@@ -310,6 +332,7 @@ export function parseConfig(env: Env = process.env): Config {
     manualBucketAllowlist,
     ledger: { database: ledgerDatabase, collection: ledgerCollection },
     retry: { maxAttempts, baseDelayMs, requestTimeoutMs },
+    fanout: { requestsPerMinute, concurrent, budgetMs: budgetMs ?? 480_000 },
     endpoints: { firestoreAdmin, storage, pubsub, firestore },
     alerts,
     warnings,

@@ -4,6 +4,7 @@ import { ApiError } from "./errors.js";
 import type { RunLedger } from "./ledger.js";
 import type { Logger } from "./log.js";
 import { type OperationView, samePrefix } from "./operation.js";
+import { ExportPacer } from "./quota.js";
 import { withRetry } from "./retry.js";
 import { type DeliveryMeta, isStartable, planRuns, type RunError, type RunRecord } from "./run.js";
 import { parseRfc3339, parseTriggerMessage, type TriggerRequest } from "./trigger-message.js";
@@ -21,7 +22,8 @@ export interface ExporterDeps {
   identity: () => Promise<string>;
 }
 
-export type RunOutcomeKind = "started" | "adopted" | "duplicate" | "failed" | "retry";
+/** `deferred`: queued behind the project's export quota; a redelivery of the same message starts it. */
+export type RunOutcomeKind = "started" | "adopted" | "duplicate" | "failed" | "retry" | "deferred";
 
 export interface RunOutcome {
   runKey: string;
@@ -36,7 +38,7 @@ export interface TriggerResult {
   /** Set when the message was refused before anything was exported. */
   rejected?: string[];
   runs: RunOutcome[];
-  /** True when at least one run hit a retryable error: the delivery must fail so Pub/Sub redelivers. */
+  /** True when a run hit a retryable error or was deferred: the delivery must fail so Pub/Sub redelivers. */
   redeliver: boolean;
 }
 
@@ -45,6 +47,34 @@ class FoundOwner extends Error {
   constructor(readonly operation: OperationView) {
     super("export already started");
   }
+}
+
+/** Thrown when the quota leaves no room for this run before the delivery's time budget ends. */
+class NoRoom extends Error {
+  constructor() {
+    super("no room in the export quota before the time budget ends");
+  }
+}
+
+/** One delivery's fan-out state: a pacer per project (quotas are per project) and its deadline. */
+interface FanOut {
+  deadline: number;
+  pacers: Map<string, ExportPacer>;
+  delivery: DeliveryMeta;
+}
+
+function pacerFor(fanOut: FanOut, run: RunRecord, deps: ExporterDeps): ExportPacer {
+  const project = run.database.split("/")[1] ?? "";
+  let pacer = fanOut.pacers.get(project);
+  if (!pacer) {
+    pacer = new ExportPacer(
+      deps.config.fanout,
+      deps,
+      async (name) => (await deps.admin.getOperation(name)).done,
+    );
+    fanOut.pacers.set(project, pacer);
+  }
+  return pacer;
 }
 
 /**
@@ -71,12 +101,33 @@ export async function handleTrigger(
     await recordRejection(body, delivery, request.problems, deps);
     return { rejected: request.problems, runs: [], redeliver: false };
   }
+  const fanOut: FanOut = {
+    deadline: deps.now().getTime() + config.fanout.budgetMs,
+    pacers: new Map(),
+    delivery,
+  };
   const runs: RunOutcome[] = [];
-  // One target at a time: it keeps the request rate inside the per-project export quota.
+  // Every run is claimed first, its lease held for the whole delivery: a run queued behind the
+  // quota reads as "starting" to the checker, not as a slot nobody started.
+  const ready: RunRecord[] = [];
   for (const plan of planRuns(request, delivery, config, deps.now())) {
-    runs.push(await startRun(plan, deps));
+    const acquired = await acquire(plan, fanOut, deps);
+    if ("outcome" in acquired) runs.push(acquired);
+    else ready.push(acquired.run);
   }
-  return { runs, redeliver: runs.some((r) => r.outcome === "retry") };
+  for (const run of ready) runs.push(await startRun(run, fanOut, deps));
+  const deferred = runs.filter((r) => r.outcome === "deferred");
+  if (deferred.length > 0) {
+    log({
+      severity: "INFO",
+      event: "export.deferred",
+      message: `${deferred.length} of ${runs.length} runs wait for room in the export quota; a redelivery of message ${delivery.messageId} starts them`,
+      messageId: delivery.messageId,
+      deferred: deferred.length,
+      started: runs.filter((r) => r.outcome === "started").length,
+    });
+  }
+  return { runs, redeliver: runs.some((r) => r.outcome === "retry" || r.outcome === "deferred") };
 }
 
 /**
@@ -104,76 +155,147 @@ function checkAttributes(
   return request;
 }
 
+/** Long enough for the whole delivery, and for Pub/Sub to redeliver it (at most 600 s later). */
 function leaseMs(config: Config): number {
   const { maxAttempts, requestTimeoutMs } = config.retry;
-  return maxAttempts * (requestTimeoutMs + 32_000) + 60_000;
+  return Math.max(maxAttempts * (requestTimeoutMs + 32_000), config.fanout.budgetMs) + REDELIVERY_SLACK_MS;
 }
 
-async function startRun(plan: RunRecord, deps: ExporterDeps): Promise<RunOutcome> {
+const REDELIVERY_SLACK_MS = 11 * 60_000;
+
+/**
+ * Claims a run, or takes the lease of one an earlier delivery left startable. Resolves to the run
+ * to start, or to the outcome when there is nothing to start.
+ */
+async function acquire(
+  plan: RunRecord,
+  fanOut: FanOut,
+  deps: ExporterDeps,
+): Promise<{ run: RunRecord } | RunOutcome> {
   const { ledger, log } = deps;
   const ids = idsOf(plan);
   let leased = false;
   try {
-    let run: RunRecord = {
+    const run: RunRecord = {
       ...plan,
       leaseUntil: new Date(deps.now().getTime() + leaseMs(deps.config)).toISOString(),
     };
     const existing = await ledger.claim(run);
-    leased = !existing;
-    if (existing) {
-      const taken = isStartable(existing)
-        ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config))
-        : undefined;
-      if (!taken) {
-        log({
-          severity: "INFO",
-          event: "export.duplicate",
-          message: `Run ${plan.runKey} already ${existing.operationName ? `has operation ${existing.operationName}` : `is ${existing.state}`}; this delivery does nothing`,
-          ...ids,
-          state: existing.state,
-          operationName: existing.operationName,
-        });
-        return {
-          ...ids,
-          outputUriPrefix: existing.outputUriPrefix,
-          outcome: "duplicate",
-          ...(existing.operationName && { operationName: existing.operationName }),
-        };
-      }
-      run = taken;
-      leased = true;
-      // An earlier delivery may have started the export and died before recording it.
-      const owner = await findOwner(run, deps);
-      if (owner) return await adopt(run, owner, deps, "an earlier delivery started it");
+    if (!existing) return { run };
+    const taken = isStartable(existing)
+      ? await ledger.takeLease(plan.runKey, deps.now(), leaseMs(deps.config), fanOut.delivery.messageId)
+      : undefined;
+    if (!taken) {
+      // An export of an earlier delivery counts against the concurrent-operations quota.
+      if (existing.operationName && existing.open)
+        pacerFor(fanOut, existing, deps).noteRunning(existing.operationName);
+      log({
+        severity: "INFO",
+        event: "export.duplicate",
+        message: `Run ${plan.runKey} already ${existing.operationName ? `has operation ${existing.operationName}` : `is ${existing.state}`}; this delivery does nothing`,
+        ...ids,
+        state: existing.state,
+        operationName: existing.operationName,
+      });
+      return {
+        ...ids,
+        outputUriPrefix: existing.outputUriPrefix,
+        outcome: "duplicate",
+        ...(existing.operationName && { operationName: existing.operationName }),
+      };
     }
-    return await callExport(run, deps);
+    leased = true;
+    // A run parked behind the quota was never requested; any other may have been started by an
+    // earlier delivery that died before recording it.
+    if (existing.parkedFor === fanOut.delivery.messageId) return { run: taken };
+    const owner = await findOwner(taken, deps);
+    if (owner) return await adopt(taken, owner, deps, "an earlier delivery started it");
+    return { run: taken };
   } catch (error) {
-    // Hand the lease back so the redelivery asked for below can take over (and adopt an export this
-    // delivery may have started) instead of finding the lease held and acknowledging as a duplicate.
-    if (leased)
-      await ledger
-        .update(plan.runKey, { leaseUntil: null, updatedAt: deps.now().toISOString() })
-        .catch(() => undefined);
-    log({
-      severity: "ERROR",
-      event: "export.error",
-      message: `Run ${plan.runKey} could not be started and will be retried on redelivery: ${errorText(error)}`,
-      ...ids,
-    });
-    return {
-      ...ids,
-      outcome: "retry",
-      error: { status: error instanceof ApiError ? error.status : "UNKNOWN", message: errorText(error) },
-    };
+    return await retryLater(plan, error, leased, deps);
   }
 }
 
-async function callExport(run: RunRecord, deps: ExporterDeps): Promise<RunOutcome> {
-  const { admin, ledger, log, config } = deps;
+async function startRun(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<RunOutcome> {
+  try {
+    if (!(await pacerFor(fanOut, run, deps).waitForRoom(fanOut.deadline)))
+      return await defer(run, fanOut, deps);
+    return await callExport(run, fanOut, deps);
+  } catch (error) {
+    if (error instanceof NoRoom) return await defer(run, fanOut, deps);
+    return await retryLater(run, error, true, deps);
+  }
+}
+
+/** Keeps the run's lease for the redelivery of the same message, which starts it. */
+async function defer(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<RunOutcome> {
+  const now = deps.now();
+  await deps.ledger.update(run.runKey, {
+    leaseUntil: new Date(now.getTime() + REDELIVERY_SLACK_MS).toISOString(),
+    parkedFor: fanOut.delivery.messageId,
+    updatedAt: now.toISOString(),
+  });
+  return { ...idsOf(run), outcome: "deferred" };
+}
+
+async function retryLater(
+  run: RunRecord,
+  error: unknown,
+  leased: boolean,
+  deps: ExporterDeps,
+): Promise<RunOutcome> {
+  // Hand the lease back so the redelivery asked for below can take over (and adopt an export this
+  // delivery may have started) instead of finding the lease held and acknowledging as a duplicate.
+  if (leased)
+    await deps.ledger
+      .update(run.runKey, { leaseUntil: null, updatedAt: deps.now().toISOString() })
+      .catch(() => undefined);
+  deps.log({
+    severity: "ERROR",
+    event: "export.error",
+    message: `Run ${run.runKey} could not be started and will be retried on redelivery: ${errorText(error)}`,
+    ...idsOf(run),
+  });
+  return {
+    ...idsOf(run),
+    outcome: "retry",
+    error: { status: error instanceof ApiError ? error.status : "UNKNOWN", message: errorText(error) },
+  };
+}
+
+/**
+ * One exportDocuments request inside the quota: a 429 is waited out (it is the quota, not a
+ * failure) for as long as the delivery's budget allows, and does not use up a retry attempt.
+ */
+async function requestExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<OperationView> {
+  const pacer = pacerFor(fanOut, run, deps);
+  for (;;) {
+    pacer.noteRequest();
+    try {
+      const operation = await deps.admin.exportDocuments(run.database, run.request);
+      pacer.noteStarted(operation.name);
+      return operation;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.httpStatus !== 429) throw error;
+      pacer.noteRefused();
+      deps.log({
+        severity: "INFO",
+        event: "export.quota_wait",
+        message: `exportDocuments for ${run.database} answered 429 (${error.message}); waiting for room in the quota`,
+        ...idsOf(run),
+        knownRunning: pacer.knownRunning,
+      });
+      if (!(await pacer.waitForRoom(fanOut.deadline))) throw new NoRoom();
+    }
+  }
+}
+
+async function callExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<RunOutcome> {
+  const { ledger, log, config } = deps;
   const ids = idsOf(run);
   let operation: OperationView;
   try {
-    operation = await withRetry(() => admin.exportDocuments(run.database, run.request), config.retry, {
+    operation = await withRetry(() => requestExport(run, fanOut, deps), config.retry, {
       sleep: deps.sleep,
       random: deps.random,
       beforeRetry: async (error, attempt, delayMs) => {
@@ -288,6 +410,7 @@ async function recordOperation(run: RunRecord, operation: OperationView, deps: E
     operationState: operation.operationState,
     startedAt: operation.startTime ?? now,
     leaseUntil: null,
+    parkedFor: null,
     error: null,
     updatedAt: now,
   });

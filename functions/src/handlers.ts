@@ -36,7 +36,8 @@ export function decodePubSubEvent(event: CloudEvent<MessagePublishedData>): {
 
 /**
  * exportFirestore: returns (acknowledged) when every run was started, adopted, found duplicate,
- * refused or failed for good; throws (Pub/Sub redelivers) only when a run hit a retryable error.
+ * refused or failed for good; throws (Pub/Sub redelivers) when a run hit a retryable error or
+ * waits for room in the export quota.
  */
 export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
   return async (event: CloudEvent<MessagePublishedData>): Promise<TriggerResult> => {
@@ -46,7 +47,12 @@ export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
       const failed = result.runs
         .filter((r) => r.outcome === "retry")
         .map((r) => `${r.database}: ${r.error?.message ?? "error"}`);
-      throw new Error(`Retryable failure, redelivery requested for ${failed.join("; ")}`);
+      const deferred = result.runs.filter((r) => r.outcome === "deferred").length;
+      const reasons = [
+        ...(failed.length > 0 ? [`retryable failure of ${failed.join("; ")}`] : []),
+        ...(deferred > 0 ? [`${deferred} run(s) waiting for room in the export quota`] : []),
+      ];
+      throw new Error(`Redelivery requested: ${reasons.join("; ")}`);
     }
     return result;
   };

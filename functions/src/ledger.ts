@@ -23,11 +23,12 @@ export interface Ledger {
   /** Create-if-absent. Resolves to undefined when this call created the run, else to the existing record. */
   claim(run: RunRecord): Promise<RunRecord | undefined>;
   /**
-   * Takes the start lease of a claimed run that has no operation yet and whose lease has lapsed,
-   * atomically, counting the attempt. Resolves to the record as taken, or undefined when another
-   * delivery holds it or the run has moved on.
+   * Takes the start lease of a claimed run that has no operation yet and whose lease has lapsed
+   * or was parked for `messageId` (this is a redelivery of it), atomically, counting the attempt.
+   * Resolves to the record as taken, or undefined when another delivery holds it or the run has
+   * moved on.
    */
-  takeLease(runKey: string, now: Date, leaseMs: number): Promise<RunRecord | undefined>;
+  takeLease(runKey: string, now: Date, leaseMs: number, messageId?: string): Promise<RunRecord | undefined>;
   update(runKey: string, patch: Partial<RunRecord>): Promise<void>;
   get(runKey: string): Promise<RunRecord | undefined>;
   /** Runs the checker still has work on. */
@@ -49,6 +50,12 @@ export interface Ledger {
    */
   acquireTickLock(holder: string, now: Date, ttlMs: number): Promise<boolean>;
   releaseTickLock(holder: string): Promise<void>;
+}
+
+/** The lease can be taken: it lapsed, or it was parked for a redelivery of this message. */
+export function leaseFree(run: RunRecord, now: Date, messageId?: string): boolean {
+  if (messageId !== undefined && run.parkedFor === messageId) return true;
+  return !run.leaseUntil || new Date(run.leaseUntil).getTime() <= now.getTime();
 }
 
 /** Runs sorted newest first by creation time. */
@@ -92,7 +99,7 @@ export function createFirestoreLedger(options: {
         return existing.data() as RunRecord;
       }
     },
-    async takeLease(runKey, now, leaseMs) {
+    async takeLease(runKey, now, leaseMs, messageId) {
       const ref = (await collection()).doc(runKey);
       const db = await client;
       if (!db) throw new Error("ledger client missing");
@@ -100,13 +107,14 @@ export function createFirestoreLedger(options: {
         const snapshot = await tx.get(ref);
         const run = snapshot.data() as RunRecord | undefined;
         if (!run || !isStartable(run)) return undefined;
-        if (run.leaseUntil && new Date(run.leaseUntil).getTime() > now.getTime()) return undefined;
+        if (!leaseFree(run, now, messageId)) return undefined;
         const taken: RunRecord = {
           ...run,
           state: "CLAIMED",
           open: true,
           attempts: (run.attempts ?? 1) + 1,
           leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+          parkedFor: null,
           updatedAt: now.toISOString(),
         };
         tx.set(ref, taken);

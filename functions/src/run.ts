@@ -54,6 +54,11 @@ export interface RunRecord {
   attempts: number;
   /** While set and in the future, one delivery is starting the export and others keep off. */
   leaseUntil?: string | null;
+  /**
+   * Set when a delivery deferred the run behind the export quota: the message whose redelivery may
+   * take the lease at once. An active lease has none, so a concurrent duplicate delivery keeps off.
+   */
+  parkedFor?: string | null;
   progress?: { documents?: number; bytes?: number; estimatedDocuments?: number; estimatedBytes?: number };
   error?: RunError | null;
   /** Alert kind → when it was raised; each kind is raised at most once per run. */

@@ -134,6 +134,8 @@ beforeAll(async () => {
     dataRoot,
     buckets: [BUCKET, "other-bucket"],
     opMinDurationMs: OP_MS,
+    // This file starts far more than 20 exports a minute; the quotas have their own test.
+    quotas: { requestsPerMinute: 100_000, concurrent: 100_000 },
   });
   const db = firestore(PROJECT);
   const batch = db.batch();
@@ -593,6 +595,49 @@ describe("faults", () => {
     expect(
       (await api("POST", `/v1/${DEFAULT_DB}:exportDocuments`, { outputUriPrefix: freshPrefix("c") })).status,
     ).toBe(429);
+  });
+});
+
+describe("quotas (F14)", () => {
+  it("refuses beyond the running-operations and per-minute limits with 429 RESOURCE_EXHAUSTED", async () => {
+    const quotaRoot = await mkdtemp(path.join(tmpdir(), "gateway-quota-"));
+    const small = await startGateway({
+      firestoreEmulatorHost: emulator.host,
+      dataRoot: quotaRoot,
+      buckets: [BUCKET],
+      opMinDurationMs: 1500,
+      quotas: { requestsPerMinute: 3, concurrent: 1 },
+    });
+    try {
+      const call = async (n: number) => {
+        const response = await fetch(`${small.url}/v1/${DEFAULT_DB}:exportDocuments`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ outputUriPrefix: `gs://${BUCKET}/quota/${n}` }),
+        });
+        return { status: response.status, body: (await response.json()) as Json };
+      };
+      const first = await call(1);
+      expect(first.status).toBe(200);
+      // One operation running and a limit of one: the next is refused for the slot...
+      const second = await call(2);
+      expect(second.status).toBe(429);
+      expect(second.body.error).toMatchObject({ code: 429, status: "RESOURCE_EXHAUSTED" });
+      expect(second.body.error.message).toMatch(/concurrent export and import operations/);
+      // ...and once it has ended, the third is admitted; the fourth is one too many for the minute.
+      await waitFor(
+        async () => (await fetch(`${small.url}/v1/${first.body.name}`)).json() as Promise<Json>,
+        (op) => op.done === true,
+        "the first export to end",
+      );
+      expect((await call(3)).status).toBe(200);
+      const fourth = await call(4);
+      expect(fourth.status).toBe(429);
+      expect(fourth.body.error.message).toMatch(/Export and import requests per minute/);
+    } finally {
+      await small.stop();
+      await rm(quotaRoot, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,7 +10,13 @@ import type { CheckerDeps } from "../../functions/src/checker.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
 import { ApiError } from "../../functions/src/errors.js";
 import type { ExporterDeps } from "../../functions/src/exporter.js";
-import { type Ledger, newestFirst, type RunLedger, type TargetStatus } from "../../functions/src/ledger.js";
+import {
+  type Ledger,
+  leaseFree,
+  newestFirst,
+  type RunLedger,
+  type TargetStatus,
+} from "../../functions/src/ledger.js";
 import { createMemoryLogger, type LogEntry, type Logger } from "../../functions/src/log.js";
 import type { OperationView } from "../../functions/src/operation.js";
 import { errorFromBody } from "../../functions/src/rest.js";
@@ -245,17 +251,23 @@ export class FakeLedger implements RunLedger {
     return undefined;
   }
 
-  async takeLease(runKey: string, now: Date, leaseMs: number): Promise<RunRecord | undefined> {
+  async takeLease(
+    runKey: string,
+    now: Date,
+    leaseMs: number,
+    messageId?: string,
+  ): Promise<RunRecord | undefined> {
     this.journal.push(`takeLease:${runKey}`);
     const run = this.records.get(runKey);
     if (!run || !isStartable(run)) return undefined;
-    if (run.leaseUntil && new Date(run.leaseUntil).getTime() > now.getTime()) return undefined;
+    if (!leaseFree(run, now, messageId)) return undefined;
     const taken: RunRecord = {
       ...run,
       state: "CLAIMED",
       open: true,
       attempts: (run.attempts ?? 1) + 1,
       leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+      parkedFor: null,
       updatedAt: now.toISOString(),
     };
     this.records.set(runKey, structuredClone(taken));

@@ -60,6 +60,7 @@ describe("parseConfig: valid environments", () => {
         collection: "firestoreExporterRuns",
       },
       retry: { maxAttempts: 5, baseDelayMs: 1000, requestTimeoutMs: 30000 },
+      fanout: { requestsPerMinute: 20, concurrent: 50, budgetMs: 480_000 },
       endpoints: {
         firestoreAdmin: "https://firestore.googleapis.com",
         storage: "https://storage.googleapis.com",
@@ -631,6 +632,26 @@ const invalid: Array<[string, Env, string[]]> = [
     "a negative timeout",
     { ...minimalEnv, EXPORT_REQUEST_TIMEOUT_MS: "-5" },
     ["EXPORT_REQUEST_TIMEOUT_MS", '"-5"', "whole number from 100 to 300000"],
+  ],
+  [
+    "a quota of zero requests per minute",
+    { ...minimalEnv, EXPORT_REQUESTS_PER_MINUTE: "0" },
+    ["EXPORT_REQUESTS_PER_MINUTE", '"0"', "whole number from 1 to 10000"],
+  ],
+  [
+    "a concurrency quota with a unit",
+    { ...minimalEnv, EXPORT_MAX_CONCURRENT: "50ops" },
+    ["EXPORT_MAX_CONCURRENT", '"50ops"', "whole number from 1 to 10000"],
+  ],
+  [
+    "a time budget without a unit",
+    { ...minimalEnv, EXPORT_TIME_BUDGET: "480" },
+    ["EXPORT_TIME_BUDGET", '"480"', "a duration such as 90s"],
+  ],
+  [
+    "a time budget longer than any function may run",
+    { ...minimalEnv, EXPORT_TIME_BUDGET: "2h" },
+    ["EXPORT_TIME_BUDGET", '"2h"', "from 30s to 60m"],
   ],
   [
     "plain http to a remote admin endpoint",

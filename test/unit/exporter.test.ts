@@ -598,7 +598,76 @@ describe("makeExportHandler", () => {
     const admin = new FakeAdmin();
     admin.failAlways = apiErrors.unavailable;
     await expect(makeExportHandler(async () => oneTarget({ admin }))(event)).rejects.toThrow(
-      /Retryable failure, redelivery requested for projects\/my-project\/databases\/\(default\): The service is currently unavailable/,
+      /Redelivery requested: retryable failure of projects\/my-project\/databases\/\(default\): The service is currently unavailable/,
     );
+  });
+});
+
+describe("handleTrigger: fan-out under the export quota (F14)", () => {
+  const TWO_SLOW = (extra: Record<string, string>) =>
+    testConfig({
+      EXPORT_TARGETS: JSON.stringify([
+        { database: DEFAULT_DB, bucket: "gs://my-bucket" },
+        { database: ORDERS_DB, bucket: "gs://my-bucket" },
+      ]),
+      ...extra,
+    });
+
+  it("waits out a 429 without using a retry attempt or logging an error", async () => {
+    const admin = new FakeAdmin([{ kind: "error", error: apiErrors.quota() }]);
+    const deps = makeDeps({ admin, config: TWO_SLOW({ EXPORT_RETRY_MAX_ATTEMPTS: "1" }) });
+    const result = await handleTrigger("", SCHEDULED, deps);
+
+    expect(result.runs.map((r) => r.outcome)).toEqual(["started", "started"]);
+    expect(result.redeliver).toBe(false);
+    expect(deps.log.entries.filter((e) => e.severity === "ERROR")).toEqual([]);
+    expect(entry(deps, "export.quota_wait")).toMatchObject({ severity: "INFO", database: DEFAULT_DB });
+    // 10 s at 3/4 (random 0.5) before asking again.
+    expect(deps.sleeps).toEqual([7_500]);
+  });
+
+  it("parks what does not fit in the time budget; only the redelivery of the same message starts it", async () => {
+    const deps = makeDeps({
+      config: TWO_SLOW({ EXPORT_REQUESTS_PER_MINUTE: "1", EXPORT_TIME_BUDGET: "30s" }),
+    });
+    const first = await handleTrigger("", SCHEDULED, deps);
+    expect(first.runs.map((r) => r.outcome)).toEqual(["started", "deferred"]);
+    expect(first.redeliver).toBe(true);
+    expect(entry(deps, "export.deferred")).toMatchObject({ severity: "INFO", deferred: 1, started: 1 });
+    const parked = await deps.ledger.get(ORDERS_KEY);
+    expect(parked).toMatchObject({ state: "CLAIMED", parkedFor: "msg-1" });
+    // Still leased, so the checker reads it as starting rather than as a slot nobody started.
+    expect(new Date(parked?.leaseUntil ?? 0).getTime()).toBeGreaterThan(deps.now().getTime() + 10 * 60_000);
+
+    // Another message for the same slot (the scheduler fired twice) must keep off the parked run.
+    const other = await handleTrigger("", delivery("msg-2", "2026-12-03T02:00:04Z"), deps);
+    expect(other.runs.map((r) => r.outcome)).toEqual(["duplicate", "duplicate"]);
+    expect(deps.admin.exportCalls).toHaveLength(1);
+
+    // Pub/Sub redelivers msg-1 a minute later: the rate allows one more, and it starts the parked run.
+    deps.clock.advance(60_000);
+    const again = await handleTrigger("", SCHEDULED, deps);
+    expect(again.runs.map((r) => r.outcome)).toEqual(["duplicate", "started"]);
+    expect(again.redeliver).toBe(false);
+    expect(deps.admin.exportCalls.map((c) => c.database)).toEqual([DEFAULT_DB, ORDERS_DB]);
+    // It was never requested: no need to look for an operation an earlier delivery started.
+    expect(deps.admin.listCalls).toEqual([]);
+    expect(await deps.ledger.get(ORDERS_KEY)).toMatchObject({ state: "RUNNING", parkedFor: null });
+  });
+
+  it("never sends more than the per-minute quota, whatever the number of targets", async () => {
+    const targets = Array.from({ length: 25 }, (_, i) => ({
+      database: `projects/my-project/databases/db-${i}`,
+      bucket: "gs://my-bucket",
+    }));
+    const deps = makeDeps({ config: testConfig({ EXPORT_TARGETS: JSON.stringify(targets) }) });
+    const sentAt: number[] = [];
+    deps.admin.onExport = () => {
+      sentAt.push(deps.now().getTime());
+    };
+    const result = await handleTrigger("", SCHEDULED, deps);
+    expect(result.runs.every((r) => r.outcome === "started")).toBe(true);
+    for (let i = 20; i < sentAt.length; i++)
+      expect((sentAt[i] ?? 0) - (sentAt[i - 20] ?? 0)).toBeGreaterThanOrEqual(60_000);
   });
 });

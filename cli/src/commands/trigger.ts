@@ -134,28 +134,29 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
   let topic: string | undefined;
   if (values.direct) {
     messageId = `cli-${ctx.now().getTime()}-${randomBytes(4).toString("hex")}`;
-    const result = await handleTrigger(
-      body,
-      { messageId, publishTime: ctx.now(), attributes: {} },
-      {
-        config,
-        admin: ctx.admin,
-        ledger: ctx.ledger,
-        log: (entry: LogEntry) => {
-          if (["WARNING", "ERROR", "CRITICAL"].includes(entry.severity))
-            out.error(`${entry.severity}: ${entry.message}`);
-        },
-        now: ctx.now,
-        sleep: ctx.sleep,
-        random: Math.random,
-        identity: () => callerIdentity(config.endpoints.firestoreAdmin),
+    const delivery = { messageId, publishTime: ctx.now(), attributes: {} };
+    const deps = {
+      config,
+      admin: ctx.admin,
+      ledger: ctx.ledger,
+      log: (entry: LogEntry) => {
+        if (["WARNING", "ERROR", "CRITICAL"].includes(entry.severity))
+          out.error(`${entry.severity}: ${entry.message}`);
+        else if (entry.event === "export.deferred") out.error(entry.message);
       },
-    );
-    if (result.rejected) {
-      out.error(`firestore-exporter trigger: refused: ${result.rejected.join("; ")}`);
-      out.data({ ok: false, problems: result.rejected });
-      return EXIT.usage;
+      now: ctx.now,
+      sleep: ctx.sleep,
+      random: Math.random,
+      identity: () => callerIdentity(config.endpoints.firestoreAdmin),
+    };
+    let result = await handleTrigger(body, delivery, deps);
+    // No Pub/Sub here to redeliver runs parked behind the export quota: this process is the redelivery.
+    const settled = new Map(result.runs.map((r) => [r.runKey, r]));
+    while (result.runs.some((r) => r.outcome === "deferred")) {
+      result = await handleTrigger(body, delivery, deps);
+      for (const run of result.runs) if (run.outcome !== "duplicate") settled.set(run.runKey, run);
     }
+    result = { ...result, runs: [...settled.values()] };
     outcomes = result.runs;
     out.line(`Ran the exporter in this process (message id ${messageId}).`);
   } else {
