@@ -9,10 +9,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { createFirestoreLedger } from "../functions/src/ledger.js";
+import { createRestCall } from "../functions/src/rest.js";
 import { type Emulator, startFirestoreEmulator } from "../local/emulators.js";
 import { PROJECT_ROOT } from "../local/stack.js";
+import { type AlertLatencyResult, benchAlertLatency } from "./alert-latency.js";
 import { benchChecker, type CheckerSample, type CheckerScenario } from "./checker-cost.js";
 import { benchCold, type ColdResult, type Variant } from "./cold.js";
+import { FANOUT_PROJECT, type FanOutResult, runFanOut } from "./fanout.js";
 import { benchLocalCycle, type CycleResult } from "./local-cycle.js";
 import { killAll } from "./processes.js";
 import { benchSize, type SizeResult } from "./size.js";
@@ -37,10 +41,11 @@ function say(line: string) {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false } },
+    options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
     strict: true,
   });
   const quick = values.quick ?? false;
+  const only = parseOnly(values.only);
   // The ledger client in this process (checker cost) must never probe the GCE metadata server.
   process.env.METADATA_SERVER_DETECTION = "none";
   delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
@@ -48,43 +53,65 @@ async function main(): Promise<number> {
   const results: Record<string, unknown> = {
     startedAt: new Date(started).toISOString(),
     quick,
+    ...(values.only !== undefined && { only: [...only] }),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
   };
   const sections: string[] = [];
   let emulator: Emulator | undefined;
   try {
-    say("bench: starting the Firestore emulator…");
-    emulator = await startFirestoreEmulator();
-
-    say(`bench: cold invocation (${quick ? 5 : 15} interleaved repetitions of each variant)…`);
-    const cold = await benchCold({ reps: quick ? 5 : 15, firestoreHost: emulator.host });
-    results.cold = coldFigures(cold);
-    sections.push(coldTable(cold));
-
-    say("bench: checker cost…");
-    const scenarios: CheckerScenario[] = [1, 10, 100, 1000].flatMap((runs) => [
-      { runs, databases: 1 },
-      ...(runs >= 10 ? [{ runs, databases: 10 }] : []),
-    ]);
-    const checker = await benchChecker({ scenarios, reps: quick ? 2 : 7, firestoreHost: emulator.host });
-    results.checker = checkerFigures(scenarios, checker);
-    sections.push(checkerTable(scenarios, checker));
+    if (only.has("cold") || only.has("checker") || only.has("fanout")) {
+      say("bench: starting the Firestore emulator…");
+      emulator = await startFirestoreEmulator();
+    }
+    if (emulator && only.has("cold")) {
+      say(`bench: cold invocation (${quick ? 5 : 15} interleaved repetitions of each variant)…`);
+      const cold = await benchCold({ reps: quick ? 5 : 15, firestoreHost: emulator.host });
+      results.cold = coldFigures(cold);
+      sections.push(coldTable(cold));
+    }
+    if (emulator && only.has("checker")) {
+      say("bench: checker cost…");
+      const scenarios: CheckerScenario[] = [1, 10, 100, 1000].flatMap((runs) => [
+        { runs, databases: 1 },
+        ...(runs >= 10 ? [{ runs, databases: 10 }] : []),
+      ]);
+      const checker = await benchChecker({ scenarios, reps: quick ? 2 : 7, firestoreHost: emulator.host });
+      results.checker = checkerFigures(scenarios, checker);
+      sections.push(checkerTable(scenarios, checker));
+    }
+    if (emulator && only.has("fanout")) {
+      say("bench: fan-out under quota (simulated time, real exporter and ledger)…");
+      const fanout = await benchFanOut(emulator.host);
+      results.fanout = fanout;
+      sections.push(fanOutTable(fanout));
+    }
   } finally {
     await emulator?.stop();
   }
 
-  say("bench: deployable size…");
-  const size = await benchSize();
-  results.size = size;
-  sections.push(sizeTable(size));
-
-  const cycles: CycleResult[] = [];
-  for (const dataSet of quick ? (["default"] as const) : (["default", "full"] as const)) {
-    say(`bench: local cycle (npm start, ${dataSet} data set)…`);
-    cycles.push(await benchLocalCycle(dataSet, quick ? 60 : 300));
+  if (only.has("alert")) {
+    say("bench: failure-to-alert latency (local stack, op:FAILED)…");
+    const alert = await benchAlertLatency({ reps: quick ? 3 : 7, tickMs: 2000 });
+    results.alertLatency = alert;
+    sections.push(alertTable(alert));
   }
-  results.localCycle = cycles;
-  sections.push(cycleTable(cycles));
+
+  if (only.has("cycle")) {
+    const cycles: CycleResult[] = [];
+    for (const dataSet of quick ? (["default"] as const) : (["default", "full"] as const)) {
+      say(`bench: local cycle (npm start, ${dataSet} data set)…`);
+      cycles.push(await benchLocalCycle(dataSet, quick ? 60 : 300));
+    }
+    results.localCycle = cycles;
+    sections.push(cycleTable(cycles));
+  }
+
+  if (only.has("size")) {
+    say("bench: deployable size…");
+    const size = await benchSize();
+    results.size = size;
+    sections.push(sizeTable(size));
+  }
 
   results.seconds = (Date.now() - started) / 1000;
   const dir = path.join(PROJECT_ROOT, "bench", "results");
@@ -106,6 +133,27 @@ async function main(): Promise<number> {
   );
   return 0;
 }
+
+const SECTIONS = ["cold", "checker", "fanout", "alert", "cycle", "size"] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `--only cold,size`: the sections to run; all of them without the option. */
+function parseOnly(raw: string | undefined): Set<Section> {
+  if (raw === undefined) return new Set(SECTIONS);
+  const names = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(
+      `--only ${JSON.stringify(raw)}: ${unknown.length > 0 ? `unknown section(s) ${unknown.join(", ")}` : "no section named"}; expected a comma-separated list of ${SECTIONS.join(", ")}`,
+    );
+  }
+  return new Set(names as Section[]);
+}
+
+class UsageError extends Error {}
 
 const VARIANTS: Variant[] = ["product", "floor", "usual"];
 const LABEL: Record<Variant, string> = {
@@ -239,7 +287,7 @@ function sizeTable(size: SizeResult): string {
     formatBytes(f.bytes),
   ];
   return [
-    "4. Deployable size",
+    "7. Deployable size",
     renderTable(
       ["what", "packages", "files", "bytes"],
       [
@@ -261,11 +309,90 @@ function cycleTable(cycles: CycleResult[]): string {
     `${c.wallSeconds.toFixed(1)} s`,
   ]);
   const lines = [
-    "5. Local cycle (npm start: one run per data set, phases from its own stderr)",
+    "6. Local cycle (npm start: one run per data set, phases from its own stderr)",
     renderTable(["data set", "state", "documents", "phases", "load rate", "wall"], rows),
   ];
   for (const c of cycles) if (c.error) lines.push(`   ${c.dataSet}: ${c.error}`);
   return lines.join("\n");
+}
+
+function alertTable(result: AlertLatencyResult): string {
+  const seconds = summarize(result.samples.map((s) => s.seconds));
+  const ticks = result.samples.map((s) => s.ticks);
+  const lines = [
+    `5. Failure-to-alert latency (local stack: operation FAILED → export_failed at the webhook; check tick every ${result.tickSeconds} s)`,
+    renderTable(
+      ["runs", "seconds median", "min–max", "ticks median", "ticks max"],
+      [
+        [
+          String(result.samples.length),
+          result.samples.length > 0 ? `${seconds.median.toFixed(2)} s` : "n/a",
+          result.samples.length > 0 ? `${seconds.min.toFixed(2)}–${seconds.max.toFixed(2)} s` : "n/a",
+          ticks.length > 0 ? String(median(ticks)) : "n/a",
+          ticks.length > 0 ? String(Math.max(...ticks)) : "n/a",
+        ],
+      ],
+    ),
+  ];
+  if (result.error) lines.push(`   ${result.error}`);
+  return lines.join("\n");
+}
+
+/** N = 10, 100, 500 databases of one project; each with its own ledger database on the emulator. */
+async function benchFanOut(firestoreHost: string): Promise<FanOutResult[]> {
+  // takeLease (a transaction) goes through the gRPC client, which finds the emulator here.
+  process.env.FIRESTORE_EMULATOR_HOST = firestoreHost;
+  const results: FanOutResult[] = [];
+  for (const databases of [10, 100, 500]) {
+    const database = {
+      project: FANOUT_PROJECT,
+      databaseId: `fanout-${databases}-${Date.now()}`,
+      name: "",
+    };
+    database.name = `projects/${database.project}/databases/${database.databaseId}`;
+    const ledger = createFirestoreLedger({
+      database,
+      collection: "runs",
+      rest: createRestCall(
+        { endpoint: `http://${firestoreHost}`, timeoutMs: 30_000, scopes: [] },
+        async () => ({ authorization: "Bearer owner" }),
+      ),
+    });
+    results.push(await runFanOut({ databases, ledger }));
+  }
+  return results;
+}
+
+function fanOutTable(results: FanOutResult[]): string {
+  const minutes = (ms: number) => `${(ms / 60_000).toFixed(1)} min`;
+  const rows = results.map((r) => [
+    String(r.databases),
+    minutes(r.makespanMs),
+    minutes(r.optimalMs),
+    formatRatio(r.ratio),
+    String(r.deliveries),
+    `${r.refused.rate} / ${r.refused.concurrent}`,
+    String(r.peakRunning),
+    `${r.started}/${r.databases}`,
+    String(r.surfaced),
+  ]);
+  return [
+    "4. Fan-out under quota (20 requests/min, 50 running; exports of 1–5 min; simulated clock, Pub/Sub redelivery 10 s→600 s)",
+    renderTable(
+      [
+        "databases",
+        "makespan",
+        "quota-optimal",
+        "ratio",
+        "deliveries",
+        "429s rate / slots",
+        "peak running",
+        "started",
+        "surfaced",
+      ],
+      rows,
+    ),
+  ].join("\n");
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const)
@@ -278,6 +405,10 @@ process.once("exit", killAll);
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(
       `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
