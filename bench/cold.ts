@@ -1,6 +1,7 @@
 /**
  * Cold invocation and peak memory: one fresh node process per repetition serves `exportFirestore`
- * through the same loader the local stack uses (local/serve-function.ts); one Pub/Sub CloudEvent
+ * (for the product: the bundle deploy.sh uploads) through the same loader the local stack uses
+ * (local/serve-function.ts); one Pub/Sub CloudEvent
  * is posted as soon as its port accepts connections; the figure is the time from spawn to the
  * arrival of `exportDocuments` at a stand-in of the Admin API in this process (one clock).
  */
@@ -185,14 +186,19 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Runs `reps` interleaved repetitions of each variant (plus one discarded warm-up round). */
-export async function benchCold(options: { reps: number; firestoreHost: string }): Promise<ColdResult> {
+export async function benchCold(options: {
+  reps: number;
+  firestoreHost: string;
+  /** The folder deploy.sh uploads (scripts/bundle-functions.mjs): the product runs from it. */
+  bundleDir: string;
+}): Promise<ColdResult> {
   const arrivals = new Arrivals();
   const rest = await startRestStandIn(arrivals);
   const grpc = await startGrpcStandIn(arrivals);
   const dist = path.join(PROJECT_ROOT, "dist");
   const serve = path.join(dist, "local", "serve-function.js");
   const sources: Record<Variant, string> = {
-    product: path.join(dist, "functions", "src", "index.js"),
+    product: path.join(options.bundleDir, "index.js"),
     floor: path.join(dist, "bench", "fixtures", "floor.js"),
     usual: path.join(dist, "bench", "fixtures", "usual.js"),
   };

@@ -5,7 +5,7 @@
  * interleaved repetitions; nothing here is a hard-coded figure.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -19,7 +19,7 @@ import { benchCold, type ColdResult, type Variant } from "./cold.js";
 import { FANOUT_PROJECT, type FanOutResult, runFanOut } from "./fanout.js";
 import { benchLocalCycle, type CycleResult } from "./local-cycle.js";
 import { killAll } from "./processes.js";
-import { benchSize, type SizeResult } from "./size.js";
+import { benchSize, buildBundle, type SizeResult } from "./size.js";
 import {
   formatBytes,
   formatRatio,
@@ -57,6 +57,49 @@ async function main(): Promise<number> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
   };
   const sections: string[] = [];
+  // The cold invocation runs what deploy.sh uploads; build/ is removed again if this run made it
+  // (biome checks every file of the tree).
+  const buildDir = path.join(PROJECT_ROOT, "build");
+  const buildExisted = existsSync(buildDir);
+  say("bench: bundling the functions as deploy.sh does…");
+  const bundleDir = await buildBundle();
+  try {
+    await runSections({ only, quick, bundleDir, results, sections });
+  } finally {
+    if (!buildExisted) rmSync(buildDir, { recursive: true, force: true });
+  }
+
+  results.seconds = (Date.now() - started) / 1000;
+
+  const dir = path.join(PROJECT_ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "latest.json");
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  // biome checks every file of the tree (ignored ones included): keep `npm run check` green after a run.
+  spawnSync(
+    process.execPath,
+    [path.join(PROJECT_ROOT, "node_modules", "@biomejs", "biome", "bin", "biome"), "format", "--write", file],
+    {
+      stdio: "ignore",
+      timeout: 30_000,
+    },
+  );
+  process.stdout.write(`${sections.join("\n\n")}\n\n`);
+  process.stdout.write(
+    `${quick ? "quick run" : "full run"} in ${(results.seconds as number).toFixed(0)} s on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}; figures in bench/results/latest.json\n`,
+  );
+  return 0;
+}
+
+interface SectionContext {
+  only: Set<Section>;
+  quick: boolean;
+  bundleDir: string;
+  results: Record<string, unknown>;
+  sections: string[];
+}
+
+async function runSections({ only, quick, bundleDir, results, sections }: SectionContext): Promise<void> {
   let emulator: Emulator | undefined;
   try {
     if (only.has("cold") || only.has("checker") || only.has("fanout")) {
@@ -65,7 +108,7 @@ async function main(): Promise<number> {
     }
     if (emulator && only.has("cold")) {
       say(`bench: cold invocation (${quick ? 5 : 15} interleaved repetitions of each variant)…`);
-      const cold = await benchCold({ reps: quick ? 5 : 15, firestoreHost: emulator.host });
+      const cold = await benchCold({ reps: quick ? 5 : 15, firestoreHost: emulator.host, bundleDir });
       results.cold = coldFigures(cold);
       sections.push(coldTable(cold));
     }
@@ -108,30 +151,10 @@ async function main(): Promise<number> {
 
   if (only.has("size")) {
     say("bench: deployable size…");
-    const size = await benchSize();
+    const size = benchSize();
     results.size = size;
     sections.push(sizeTable(size));
   }
-
-  results.seconds = (Date.now() - started) / 1000;
-  const dir = path.join(PROJECT_ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "latest.json");
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  // biome checks every file of the tree (ignored ones included): keep `npm run check` green after a run.
-  spawnSync(
-    process.execPath,
-    [path.join(PROJECT_ROOT, "node_modules", "@biomejs", "biome", "bin", "biome"), "format", "--write", file],
-    {
-      stdio: "ignore",
-      timeout: 30_000,
-    },
-  );
-  process.stdout.write(`${sections.join("\n\n")}\n\n`);
-  process.stdout.write(
-    `${quick ? "quick run" : "full run"} in ${(results.seconds as number).toFixed(0)} s on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}; figures in bench/results/latest.json\n`,
-  );
-  return 0;
 }
 
 const SECTIONS = ["cold", "checker", "fanout", "alert", "cycle", "size"] as const;

@@ -3,7 +3,7 @@
  * installed production dependency closures, resolved through package-lock.json as npm lays them out.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../local/stack.js";
@@ -97,22 +97,17 @@ function closureFootprint(packages: Record<string, LockPackage>, roots: string[]
   return { files, bytes, packages: keys.size };
 }
 
-export async function benchSize(): Promise<SizeResult> {
-  const buildDir = path.join(PROJECT_ROOT, "build");
-  // biome checks build/; a bundle the benchmark made is removed again, one deploy.sh made is left.
-  const ours = !existsSync(buildDir);
-  try {
-    return await measure();
-  } finally {
-    if (ours) rmSync(buildDir, { recursive: true, force: true });
-  }
-}
-
-async function measure(): Promise<SizeResult> {
+/** The deployable, built by deploy.sh's own bundler; the caller removes build/ if it made it. */
+export async function buildBundle(): Promise<string> {
   await execFileAsync(process.execPath, [path.join(PROJECT_ROOT, "scripts", "bundle-functions.mjs")], {
     cwd: PROJECT_ROOT,
     timeout: 60_000,
   });
+  return path.join(PROJECT_ROOT, "build", "function-source");
+}
+
+/** Sizes of the bundle buildBundle() made. */
+export function benchSize(): SizeResult {
   const outDir = path.join(PROJECT_ROOT, "build", "function-source");
   const manifest = JSON.parse(readFileSync(path.join(outDir, "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;

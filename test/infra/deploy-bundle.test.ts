@@ -60,13 +60,15 @@ function madeUpProject(): string {
   const root = join(scratch, `made-up-${++made}`);
   mkdirSync(join(root, "scripts"), { recursive: true });
   copyFileSync(join(REPO, "scripts/bundle-functions.mjs"), join(root, "scripts/bundle-functions.mjs"));
+  // The bundler itself (esbuild) comes from the installed dev dependencies, as after npm ci.
+  symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
   write(root, {
     "package.json": JSON.stringify({
       name: "made-up",
       version: "3.2.1",
       type: "module",
       scripts: { build: "tsc" },
-      dependencies: { zeta: "^1.0.0", "@scope/alpha": "~2.1.0" },
+      dependencies: { zeta: "^1.0.0", "@scope/alpha": "~2.1.0", unused: "^1.0.0" },
       devDependencies: { vitest: "^4.0.0" },
     }),
     "package-lock.json": JSON.stringify({
@@ -75,41 +77,44 @@ function madeUpProject(): string {
         "": {},
         "node_modules/zeta": { version: "1.4.2" },
         "node_modules/@scope/alpha": { version: "2.1.9" },
+        "node_modules/unused": { version: "1.0.0" },
         "node_modules/vitest": { version: "4.1.0", dev: true },
       },
     }),
-    "functions/src/index.ts": "",
-    "functions/src/checker.ts": "",
-    "functions/src/sub/helper.ts": "",
-    "functions/src/index.test.ts": "",
-    "dist/functions/src/index.js": "export const index = 1;\n",
+    "dist/functions/src/index.js":
+      'import { zeta } from "zeta";\nimport { helper } from "./sub/helper.js";\nexport const index = [zeta, helper, await import("@scope/alpha/deep/path.js")];\n',
     "dist/functions/src/index.js.map": "{}",
     "dist/functions/src/checker.js": "export const checker = 22;\n",
     "dist/functions/src/sub/helper.js": "export const helper = 333;\n",
     "dist/functions/src/index.test.js": "test();\n",
-    "dist/functions/src/removed.js": "export const removed = true;\n",
     "dist/local/start.js": "start();\n",
-    "dist/test/unit/a.test.js": "test();\n",
     "build/function-source/left-over.js": "old();\n",
   });
   return root;
 }
 
 describe("bundle-functions.mjs on a made-up project", () => {
-  it("ships only the current compiled JS of functions/src and a minimal package.json, wiping the folder first", () => {
+  it("bundles index.js and the modules it imports into one index.js beside a minimal package.json, wiping the folder first", () => {
     const root = madeUpProject();
     const run = bundle(root);
+    expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     const out = join(root, "build/function-source");
-    expect(listFiles(out)).toEqual(["checker.js", "index.js", "package.json", "sub/helper.js"]);
-    expect(readFileSync(join(out, "sub/helper.js"), "utf8")).toBe("export const helper = 333;\n");
+    expect(listFiles(out)).toEqual(["index.js", "package.json"]);
+    const code = readFileSync(join(out, "index.js"), "utf8");
+    // Our modules are inside; packages stay imports for Cloud Build to install; nothing unreachable.
+    expect(code).toContain("333");
+    expect(code).not.toContain("22;");
+    expect(code).not.toContain("test()");
+    expect(code).toMatch(/from "zeta"/);
+    expect(code).toContain('import("@scope/alpha/deep/path.js")');
     const bytes = listFiles(out).reduce((sum, f) => sum + statSync(join(out, f)).size, 0);
-    expect(run.stdout).toBe(`Bundled 4 files, ${bytes} bytes into build/function-source/\n`);
-    // A compiled file whose source is gone is stale output of an earlier build.
-    expect(run.stderr).toContain("skipped dist/functions/src/removed.js (no functions/src source)");
+    expect(run.stdout).toBe(
+      `Bundled 2 files, ${bytes} bytes into build/function-source/ (imports @scope/alpha, zeta)\n`,
+    );
   });
 
-  it("pins the production dependencies to the versions the lock file resolved, and nothing else", () => {
+  it("lists the packages the bundle imports, at the versions the lock file resolved, and nothing else", () => {
     const root = madeUpProject();
     expect(bundle(root).status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(root, "build/function-source/package.json"), "utf8"));
@@ -142,7 +147,7 @@ describe("bundle-functions.mjs on a made-up project", () => {
     expect(run.stderr).toContain("dist/functions/src/index.js is missing: run `npm run build` first.");
   });
 
-  it("fails, naming it, when the lock file resolves no version for a dependency", () => {
+  it("fails, naming it, when the lock file resolves no version for an imported package", () => {
     const root = madeUpProject();
     const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
     delete lock.packages["node_modules/zeta"];
@@ -150,21 +155,41 @@ describe("bundle-functions.mjs on a made-up project", () => {
     const run = bundle(root);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("package-lock.json resolves no version for zeta");
+    expect(listFiles(join(root, "build/function-source"))).toEqual(["left-over.js"]);
+  });
+
+  it("fails, naming it, when the functions import a package that is only a dev dependency", () => {
+    const root = madeUpProject();
+    write(root, { "dist/functions/src/sub/helper.js": 'export { helper } from "vitest";\n' });
+    const run = bundle(root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'the functions import vitest, which package.json does not list in "dependencies"',
+    );
+    expect(listFiles(join(root, "build/function-source"))).toEqual(["left-over.js"]);
+  });
+
+  it("fails with esbuild's own words when a module of ours is missing", () => {
+    const root = madeUpProject();
+    rmSync(join(root, "dist/functions/src/sub/helper.js"));
+    const run = bundle(root);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /could not bundle dist\/functions\/src\/index\.js:\n {2}.*Could not resolve "\.\/sub\/helper\.js"/,
+    );
   });
 });
 
 describe("bundle-functions.mjs on the real functions", () => {
   const root = () => join(scratch, "real");
   const out = () => join(root(), "build/function-source");
-  const rootPackage = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
-    dependencies: Record<string, string>;
-  };
 
   beforeAll(() => {
     // Compiled afresh into the copy, so a stale dist/ in this checkout cannot hide a problem.
     mkdirSync(join(root(), "scripts"), { recursive: true });
     for (const file of ["package.json", "package-lock.json", "scripts/bundle-functions.mjs"])
       copyFileSync(join(REPO, file), join(root(), file));
+    symlinkSync(join(REPO, "node_modules"), join(root(), "node_modules"));
     cpSync(join(REPO, "functions/src"), join(root(), "functions/src"), { recursive: true });
     const tsc = spawnSync(
       process.execPath,
@@ -183,25 +208,29 @@ describe("bundle-functions.mjs on the real functions", () => {
     expect(run.status).toBe(0);
   }, 120_000);
 
-  it("holds one .js per functions/src module and package.json: no tests, no local stack, no maps", () => {
-    const modules = listFiles(join(REPO, "functions/src"))
-      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
-      .map((f) => f.replace(/\.ts$/, ".js"));
-    expect(listFiles(out())).toEqual([...modules, "package.json"].sort());
+  it("holds one index.js and package.json: no tests, no local stack, no maps", () => {
+    expect(listFiles(out())).toEqual(["index.js", "package.json"]);
   });
 
-  it("lists exactly the production dependencies, at the versions npm ci installed here", () => {
+  it("lists the packages the functions import (not the CLI's), at the versions npm ci installed here", () => {
     const manifest = JSON.parse(readFileSync(join(out(), "package.json"), "utf8"));
-    expect(Object.keys(manifest.dependencies)).toEqual(Object.keys(rootPackage.dependencies).sort());
+    expect(Object.keys(manifest.dependencies)).toEqual([
+      "@google-cloud/firestore",
+      "@google-cloud/functions-framework",
+      "google-auth-library",
+    ]);
     for (const [name, version] of Object.entries(manifest.dependencies)) {
       const installed = JSON.parse(readFileSync(join(REPO, "node_modules", name, "package.json"), "utf8"));
       expect(version, name).toBe(installed.version);
     }
   });
 
-  it("loads with only the production dependencies and registers exportFirestore and checkExports", () => {
+  it("loads with only the packages it lists and registers exportFirestore and checkExports", () => {
+    // Its own node_modules, as Cloud Build makes it; the copy's full one is moved out of the way.
+    rmSync(join(root(), "node_modules"));
     const modules = join(out(), "node_modules");
-    for (const name of Object.keys(rootPackage.dependencies)) {
+    const manifest = JSON.parse(readFileSync(join(out(), "package.json"), "utf8"));
+    for (const name of Object.keys(manifest.dependencies)) {
       mkdirSync(dirname(join(modules, name)), { recursive: true });
       if (!existsSync(join(modules, name)))
         symlinkSync(join(REPO, "node_modules", name), join(modules, name));

@@ -100,7 +100,7 @@ function makeProject({ tfvars = TFVARS as string | null, nodeModules = true, bac
       join(dir, "infra/backend.tf"),
       'terraform {\n  backend "gcs" {\n    bucket = "demo-state"\n  }\n}\n',
     );
-  if (nodeModules) mkdirSync(join(dir, "node_modules"));
+  if (nodeModules) symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
   return { dir, log: join(dir, "calls.log"), tmp: join(dir, "tmp") };
 }
 
@@ -144,6 +144,7 @@ function deploy(
       TMPDIR: project.tmp,
       LANG: "C.UTF-8",
       STANDIN_LOG: project.log,
+      STANDIN_NODE_MODULES: join(REPO, "node_modules"),
       ...env,
     },
   });
