@@ -1,6 +1,6 @@
 import { createAdminClient, type OperatorAdminApi } from "../../functions/src/admin-client.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
-import { createFirestoreLedger, type Ledger } from "../../functions/src/ledger.js";
+import { createFirestoreLedger, type Ledger, ledgerRestCall } from "../../functions/src/ledger.js";
 import { createStorageClient, type StorageApi } from "../../functions/src/storage-client.js";
 
 /** Exit codes every command uses. */
@@ -71,7 +71,10 @@ export function createContext(env: Record<string, string | undefined>, out: Outp
       endpoint: config.endpoints.storage,
       timeoutMs: config.retry.requestTimeoutMs,
     }),
-    ledger: createFirestoreLedger(config.ledger),
+    ledger: createFirestoreLedger({
+      ...config.ledger,
+      rest: ledgerRestCall(config.endpoints.firestore, config.retry.requestTimeoutMs),
+    }),
     out,
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -11,9 +11,9 @@ import { type Config, parseConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 import type { ExporterDeps } from "./exporter.js";
 import { makeCheckHandler, makeExportHandler } from "./handlers.js";
-import { createFirestoreLedger } from "./ledger.js";
+import { createFirestoreLedger, ledgerRestCall } from "./ledger.js";
 import { createJsonLogger } from "./log.js";
-import { callerIdentity, createRestCall } from "./rest.js";
+import { callerIdentity } from "./rest.js";
 import { createStorageClient } from "./storage-client.js";
 
 const log = createJsonLogger();
@@ -38,20 +38,10 @@ const config = loadConfig();
 for (const warning of config.warnings)
   log({ severity: "WARNING", event: "config.warning", message: warning });
 
-// Constructed once; the Firestore client inside is created on first use.
-// The exporter's claim and record go over REST; the emulator takes the "owner" token (no rules).
+// Constructed once; the ledger speaks Firestore's REST API (no gRPC client to load or install).
 const ledger = createFirestoreLedger({
   ...config.ledger,
-  rest: createRestCall(
-    {
-      endpoint: config.endpoints.firestore,
-      timeoutMs: config.retry.requestTimeoutMs,
-      scopes: ["https://www.googleapis.com/auth/datastore"],
-    },
-    config.endpoints.firestore.startsWith("http://")
-      ? async () => ({ authorization: "Bearer owner" })
-      : undefined,
-  ),
+  rest: ledgerRestCall(config.endpoints.firestore, config.retry.requestTimeoutMs),
 });
 
 let exporterDeps: Promise<ExporterDeps> | undefined;

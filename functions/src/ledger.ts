@@ -1,8 +1,7 @@
-import type { Firestore } from "@google-cloud/firestore";
 import type { Alert } from "./alerts.js";
-import { createRestDocuments } from "./firestore-rest.js";
+import { createRestDocuments, type StoredDocument, WriteConflict } from "./firestore-rest.js";
 import type { DatabaseName } from "./names.js";
-import type { RestCall } from "./rest.js";
+import { createRestCall, type RestCall } from "./rest.js";
 import { isStartable, type RunRecord } from "./run.js";
 
 /** What the checker remembers per target between ticks. */
@@ -68,46 +67,59 @@ export function targetDocId(database: string): string {
   return database.replace(/^projects\//, "").replace("/databases/", ":");
 }
 
-const ALREADY_EXISTS = 6;
+/** Compare-and-set writes that lost a race are tried again from a fresh read, this many times. */
+const CAS_ATTEMPTS = 5;
 
-/** The ledger in a Firestore collection; the client is created on first use. */
+/**
+ * The ledger in a Firestore collection (runs), with `…Alerts`, `…Targets` and `…Locks` beside it,
+ * all over Firestore's REST API. Where the client library would use a transaction, a write is
+ * made conditional on the update time of the read it was decided on, and decided again if it lost.
+ */
 export function createFirestoreLedger(options: {
   database: DatabaseName;
   collection: string;
-  /** When given, claim/get/update go over REST and the gRPC client loads only for queries and transactions. */
-  rest?: RestCall;
+  rest: RestCall;
 }): Ledger {
-  let client: Promise<Firestore> | undefined;
-  const docs = options.rest && createRestDocuments(options.rest, options.database.name);
-  const collection = async (suffix = "") => {
-    client ??= loadFirestore(options.database);
-    return (await client).collection(`${options.collection}${suffix}`);
-  };
+  const docs = createRestDocuments(options.rest, options.database.name);
+  const runs = options.collection;
+  const alerts = `${options.collection}Alerts`;
+  const targets = `${options.collection}Targets`;
+  const locks = `${options.collection}Locks`;
+
+  /** Reads, decides and writes back until the write lands on the document it decided on. */
+  async function compareAndSet<T>(
+    collection: string,
+    id: string,
+    decide: (
+      current: StoredDocument | undefined,
+    ) => { write: Record<string, unknown> | "delete"; result: T } | { result: T },
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await docs.read(collection, id);
+      const decision = decide(current);
+      if (!("write" in decision)) return decision.result;
+      try {
+        if (decision.write === "delete") {
+          if (current) await docs.deleteIfUnchanged(collection, id, current);
+        } else if (current) await docs.replaceIfUnchanged(collection, id, current, decision.write);
+        else if (!(await docs.create(collection, id, decision.write)))
+          throw new WriteConflict(`${collection}/${id} appeared since it was read`);
+        return decision.result;
+      } catch (error) {
+        if (!(error instanceof WriteConflict) || attempt >= CAS_ATTEMPTS) throw error;
+      }
+    }
+  }
+
   return {
     async claim(run) {
-      if (docs) {
-        if (await docs.create(options.collection, run.runKey, { ...run })) return undefined;
-        return (await docs.get(options.collection, run.runKey)) as RunRecord | undefined;
-      }
-      const ref = (await collection()).doc(run.runKey);
-      try {
-        await ref.create(run);
-        return undefined;
-      } catch (error) {
-        if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
-        const existing = await ref.get();
-        return existing.data() as RunRecord;
-      }
+      if (await docs.create(runs, run.runKey, { ...run })) return undefined;
+      return (await docs.get(runs, run.runKey)) as RunRecord | undefined;
     },
     async takeLease(runKey, now, leaseMs, messageId) {
-      const ref = (await collection()).doc(runKey);
-      const db = await client;
-      if (!db) throw new Error("ledger client missing");
-      return db.runTransaction(async (tx) => {
-        const snapshot = await tx.get(ref);
-        const run = snapshot.data() as RunRecord | undefined;
-        if (!run || !isStartable(run)) return undefined;
-        if (!leaseFree(run, now, messageId)) return undefined;
+      return compareAndSet<RunRecord | undefined>(runs, runKey, (current) => {
+        const run = current?.data as RunRecord | undefined;
+        if (!run || !isStartable(run) || !leaseFree(run, now, messageId)) return { result: undefined };
         const taken: RunRecord = {
           ...run,
           state: "CLAIMED",
@@ -117,86 +129,68 @@ export function createFirestoreLedger(options: {
           parkedFor: null,
           updatedAt: now.toISOString(),
         };
-        tx.set(ref, taken);
-        return taken;
+        return { write: { ...taken }, result: taken };
       });
     },
     async update(runKey, patch) {
-      if (docs) return docs.update(options.collection, runKey, { ...patch });
-      await (await collection()).doc(runKey).update(patch);
+      await docs.update(runs, runKey, { ...patch });
     },
     async get(runKey) {
-      if (docs) return (await docs.get(options.collection, runKey)) as RunRecord | undefined;
-      const snapshot = await (await collection()).doc(runKey).get();
-      return snapshot.data() as RunRecord | undefined;
+      return (await docs.get(runs, runKey)) as RunRecord | undefined;
     },
     async listOpen() {
-      const snapshot = await (await collection()).where("open", "==", true).get();
-      return snapshot.docs.map((d) => d.data() as RunRecord);
+      return docs.query<RunRecord>({ collection: runs, where: { field: "open", equals: true } });
     },
     async listRuns({ database, limit = 100 } = {}) {
-      const runs = await collection();
       if (database === undefined) {
-        const snapshot = await runs.orderBy("createdAt", "desc").limit(limit).get();
-        return snapshot.docs.map((d) => d.data() as RunRecord);
+        return docs.query<RunRecord>({ collection: runs, orderByDescending: "createdAt", limit });
       }
       // Equality only and sorted here: equality plus order on another field would need a composite
       // index, and one database has a few runs a day.
-      const snapshot = await runs.where("database", "==", database).get();
-      return newestFirst(snapshot.docs.map((d) => d.data() as RunRecord)).slice(0, limit);
+      const found = await docs.query<RunRecord>({
+        collection: runs,
+        where: { field: "database", equals: database },
+      });
+      return newestFirst(found).slice(0, limit);
     },
     async createAlert(alert) {
-      try {
-        await (await collection("Alerts")).doc(alert.id).create(alert);
-        return true;
-      } catch (error) {
-        if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
-        throw error;
-      }
+      return docs.create(alerts, alert.id, { ...alert });
     },
     async pendingAlerts() {
-      const snapshot = await (await collection("Alerts")).where("pending", "==", true).get();
-      return snapshot.docs.map((d) => d.data() as Alert);
+      return docs.query<Alert>({ collection: alerts, where: { field: "pending", equals: true } });
     },
     async updateAlert(id, patch) {
-      await (await collection("Alerts")).doc(id).update(patch);
+      await docs.update(alerts, id, { ...patch });
     },
     async getTarget(database) {
-      const snapshot = await (await collection("Targets")).doc(targetDocId(database)).get();
-      return snapshot.data() as TargetStatus | undefined;
+      return (await docs.get(targets, targetDocId(database))) as TargetStatus | undefined;
     },
     async saveTarget(status) {
-      await (await collection("Targets")).doc(targetDocId(status.database)).set(status);
+      await docs.set(targets, targetDocId(status.database), { ...status });
     },
     async acquireTickLock(holder, now, ttlMs) {
-      const ref = (await collection("Locks")).doc("checker");
-      const db = await client;
-      if (!db) throw new Error("ledger client missing");
-      return db.runTransaction(async (tx) => {
-        const lock = (await tx.get(ref)).data() as { holder: string; until: string } | undefined;
-        if (lock && lock.holder !== holder && new Date(lock.until).getTime() > now.getTime()) return false;
-        tx.set(ref, { holder, until: new Date(now.getTime() + ttlMs).toISOString() });
-        return true;
+      return compareAndSet(locks, "checker", (current) => {
+        const lock = current?.data as { holder?: string; until?: string } | undefined;
+        if (lock && lock.holder !== holder && new Date(lock.until ?? 0).getTime() > now.getTime())
+          return { result: false };
+        return { write: { holder, until: new Date(now.getTime() + ttlMs).toISOString() }, result: true };
       });
     },
     async releaseTickLock(holder) {
-      const ref = (await collection("Locks")).doc("checker");
-      const db = await client;
-      if (!db) throw new Error("ledger client missing");
-      await db.runTransaction(async (tx) => {
-        const lock = (await tx.get(ref)).data() as { holder: string } | undefined;
-        if (lock?.holder === holder) tx.delete(ref);
-      });
+      await compareAndSet(locks, "checker", (current) =>
+        current?.data.holder === holder ? { write: "delete", result: undefined } : { result: undefined },
+      );
     },
   };
 }
 
-/** Loads the Firestore client lazily: ~300 ms of module loading that only the ledger needs. */
-export async function loadFirestore(database: DatabaseName): Promise<Firestore> {
-  const { Firestore } = await import("@google-cloud/firestore");
-  return new Firestore({
-    projectId: database.project,
-    databaseId: database.databaseId,
-    ignoreUndefinedProperties: true,
-  });
+/**
+ * The REST caller for a ledger at `endpoint`: Application Default Credentials for Firestore
+ * itself; the emulator (plain http on loopback) takes the "owner" token, which bypasses rules.
+ */
+export function ledgerRestCall(endpoint: string, timeoutMs: number): RestCall {
+  return createRestCall(
+    { endpoint, timeoutMs, scopes: ["https://www.googleapis.com/auth/datastore"] },
+    endpoint.startsWith("http://") ? async () => ({ authorization: "Bearer owner" }) : undefined,
+  );
 }
