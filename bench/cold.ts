@@ -5,7 +5,7 @@
  * is posted as soon as its port accepts connections; the figure is the time from spawn to the
  * arrival of `exportDocuments` at a stand-in of the Admin API in this process (one clock).
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, request, type Server } from "node:http";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { type Server as GrpcServer, Server as GrpcServerClass, ServerCredentials } from "@grpc/grpc-js";
@@ -28,6 +28,8 @@ export interface ColdSample {
   peakRssBytes: number;
   /** HTTP status the function answered the event with (204 = acknowledged). */
   status: number;
+  /** Product only: the ledger claim's round trip to the Firestore emulator, as the proxy saw it. */
+  claimMs?: number;
 }
 
 export interface ColdResult {
@@ -144,6 +146,36 @@ async function startGrpcStandIn(arrivals: Arrivals): Promise<{ server: GrpcServe
   return { server, host: `127.0.0.1:${port}` };
 }
 
+interface ProxiedCall {
+  method: string;
+  start: number;
+  end: number;
+}
+
+/** Forwards HTTP to the Firestore emulator and records when each request came and its answer left. */
+async function startLedgerProxy(
+  target: string,
+): Promise<{ server: Server; host: string; calls: ProxiedCall[] }> {
+  const [hostname = "127.0.0.1", port = "0"] = target.split(":");
+  const calls: ProxiedCall[] = [];
+  const server = createServer((req, res) => {
+    const start = performance.now();
+    const upstream = request(
+      { hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on("end", () => calls.push({ method: req.method ?? "", start, end: performance.now() }));
+      },
+    );
+    upstream.on("error", () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  return { server, host: `127.0.0.1:${typeof address === "object" && address ? address.port : 0}`, calls };
+}
+
 function cloudEvent(id: string): string {
   const now = new Date().toISOString();
   return JSON.stringify({
@@ -195,6 +227,7 @@ export async function benchCold(options: {
   const arrivals = new Arrivals();
   const rest = await startRestStandIn(arrivals);
   const grpc = await startGrpcStandIn(arrivals);
+  const ledgerProxy = await startLedgerProxy(options.firestoreHost);
   const dist = path.join(PROJECT_ROOT, "dist");
   const serve = path.join(dist, "local", "serve-function.js");
   const sources: Record<Variant, string> = {
@@ -216,7 +249,8 @@ export async function benchCold(options: {
         { database: DATABASE, bucket: "gs://demo-bench", prefix: "firestore" },
       ]),
       LEDGER_DATABASE: LEDGER,
-      FIRESTORE_EMULATOR_HOST: options.firestoreHost,
+      // Through a forwarding proxy that times the claim (it adds its own loopback hop).
+      FIRESTORE_EMULATOR_HOST: ledgerProxy.host,
       STORAGE_ENDPOINT: rest.url,
     },
     floor: baseEnv,
@@ -235,7 +269,10 @@ export async function benchCold(options: {
         // Each scheduled run is claimed once: an empty ledger makes every repetition a first delivery.
         await clearLedger(options.firestoreHost);
         try {
+          ledgerProxy.calls.length = 0;
           const sample = await coldOnce(variant, serve, sources[variant], envs[variant], arrivals, rep);
+          const claim = ledgerProxy.calls.find((c) => c.method === "POST");
+          if (variant === "product" && claim) sample.claimMs = claim.end - claim.start;
           if (rep >= 0) result.samples.push(sample);
         } catch (error) {
           result.failures.push({
@@ -248,6 +285,8 @@ export async function benchCold(options: {
     }
   } finally {
     await new Promise((resolve) => rest.server.close(resolve));
+    ledgerProxy.server.closeAllConnections();
+    await new Promise((resolve) => ledgerProxy.server.close(resolve));
     grpc.server.forceShutdown();
   }
   return result;
