@@ -19,6 +19,8 @@ export interface CycleResult {
   documents?: number;
   /** Documents loaded per second of the data-load phase. */
   loadDocsPerSecond?: number;
+  /** Documents per second from the trigger to the checker's verified verdict. */
+  exportDocsPerSecond?: number;
   state?: string;
   wallSeconds: number;
   error?: string;
@@ -80,6 +82,10 @@ export async function benchLocalCycle(
   if (load && Number.isFinite(documents)) {
     result.documents = documents;
     if (load.seconds > 0) result.loadDocsPerSecond = Math.round(documents / load.seconds);
+    const exportSeconds = phases
+      .filter((p) => p.name.startsWith("export started") || p.name.startsWith("checked"))
+      .reduce((sum, p) => sum + p.seconds, 0);
+    if (exportSeconds > 0) result.exportDocsPerSecond = Math.round(documents / exportSeconds);
   }
   return result;
 }

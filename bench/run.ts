@@ -331,11 +331,15 @@ function cycleTable(cycles: CycleResult[]): string {
     c.documents === undefined ? "?" : String(c.documents),
     c.phases.map((p) => `${p.name.split(":")[0]} ${p.seconds.toFixed(1)} s`).join(", "),
     c.loadDocsPerSecond === undefined ? "?" : `${c.loadDocsPerSecond} docs/s`,
+    c.exportDocsPerSecond === undefined ? "?" : `${c.exportDocsPerSecond} docs/s`,
     `${c.wallSeconds.toFixed(1)} s`,
   ]);
   const lines = [
     "6. Local cycle (npm start: one run per data set, phases from its own stderr)",
-    renderTable(["data set", "state", "documents", "phases", "load rate", "wall"], rows),
+    renderTable(
+      ["data set", "state", "documents", "phases", "load rate", "export+verify rate", "wall"],
+      rows,
+    ),
   ];
   for (const c of cycles) if (c.error) lines.push(`   ${c.dataSet}: ${c.error}`);
   return lines.join("\n");
