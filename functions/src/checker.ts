@@ -148,7 +148,11 @@ async function listIfCheaper(
   runs: RunRecord[],
 ): Promise<OperationView[] | undefined> {
   const withOperation = runs.filter((r) => r.state === "RUNNING" && r.operationName).length;
-  const unnamed = runs.filter((r) => r.state === "CLAIMED" && !r.operationName).length;
+  // A claim whose start lease holds is being started (or queued behind the export quota): its
+  // exporter records the operation, so it needs no matching by prefix yet.
+  const unnamed = runs.filter(
+    (r) => r.state === "CLAIMED" && !r.operationName && !leaseHeld(r, ctx.now),
+  ).length;
   if (unnamed === 0 && withOperation <= LIST_THRESHOLD) return undefined;
   try {
     const listed: OperationView[] = [];
@@ -166,6 +170,10 @@ async function listIfCheaper(
     });
     return undefined;
   }
+}
+
+function leaseHeld(run: RunRecord, now: Date): boolean {
+  return run.leaseUntil ? new Date(run.leaseUntil).getTime() > now.getTime() : false;
 }
 
 function windowsFor(config: Config, database: string): Windows {
@@ -190,6 +198,7 @@ async function checkRun(ctx: Ctx, run: RunRecord, listed: OperationView[] | unde
   }
   let current = run;
   if (!run.operationName) {
+    if (leaseHeld(run, now)) return;
     // Without the list we cannot tell "never started" from "started, not recorded": next tick.
     if (!listed) return;
     const owner = listed.find((op) => samePrefix(op.outputUriPrefix, run.outputUriPrefix));

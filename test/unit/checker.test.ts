@@ -355,6 +355,34 @@ describe("checkTick: runs without an operation (DESIGN 3.4)", () => {
     expect(deps.ledger.run(KEY)).toMatchObject({ state: "CLAIMED", open: true });
   });
 
+  it("leaves a claim queued behind the export quota alone, without listing operations, while its lease holds", async () => {
+    const deps = nightly();
+    await deps.ledger.claim({
+      runKey: KEY,
+      database: DEFAULT_DB,
+      trigger: { kind: "scheduled", messageId: "msg-1", publishTime: "2026-12-03T02:00:03Z" },
+      outputUriPrefix: PREFIX,
+      apiVersion: "v1",
+      request: { outputUriPrefix: PREFIX },
+      state: "CLAIMED",
+      createdAt: "2026-12-03T02:00:05Z",
+      updatedAt: "2026-12-03T02:00:05Z",
+      attempts: 1,
+      alerts: {},
+      open: true,
+      leaseUntil: "2026-12-03T05:00:00Z",
+      parkedFor: "msg-1",
+    });
+    // Past the start window, but the lease says a delivery still owns the start.
+    setClock(deps, "2026-12-03T04:00:00Z");
+
+    const report = await checkTick(deps);
+
+    expect(deps.admin.listCalls).toEqual([]);
+    expect(report.alertsRaised).toEqual([]);
+    expect(deps.ledger.run(KEY)).toMatchObject({ state: "CLAIMED", open: true });
+  });
+
   it("marks a claim that never got an operation NOT_STARTED after the start window, naming the last error", async () => {
     const deps = nightly({ admin: Object.assign(new FakeAdmin(), { failAlways: apiErrors.unavailable }) });
     await exportSlot(deps);
