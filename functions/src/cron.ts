@@ -242,6 +242,16 @@ export function nextFire(e: CronExpression, timeZone: string, after: Date): Date
   return undefined;
 }
 
+/** Fire instants in (from, to], oldest first, one day at a time: nothing is collected. */
+export function* fireTimes(e: CronExpression, timeZone: string, from: Date, to: Date): Generator<number> {
+  const low = from.getTime();
+  const high = to.getTime();
+  const last = wallMidnightOf(high, timeZone) + DAY;
+  for (let day = wallMidnightOf(low, timeZone) - DAY; day <= last; day += DAY) {
+    for (const t of firesOn(e, dayAt(day), timeZone)) if (t > low && t <= high) yield t;
+  }
+}
+
 /** Fire times in (from, to], oldest first, at most `limit` of them. */
 export function firesBetween(
   e: CronExpression,
@@ -250,14 +260,11 @@ export function firesBetween(
   to: Date,
   limit: number,
 ): Date[] {
-  const low = from.getTime();
-  const high = to.getTime();
   const out: Date[] = [];
-  const last = wallMidnightOf(high, timeZone) + DAY;
-  for (let day = wallMidnightOf(low, timeZone) - DAY; day <= last && out.length < limit; day += DAY) {
-    for (const t of firesOn(e, dayAt(day), timeZone)) {
-      if (t > low && t <= high && out.length < limit) out.push(new Date(t));
-    }
+  if (limit <= 0) return out;
+  for (const t of fireTimes(e, timeZone, from, to)) {
+    out.push(new Date(t));
+    if (out.length >= limit) break;
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { cron, firesBetween, nextFire, previousFire } from "./cron.js";
+import { cron, fireTimes, nextFire, previousFire } from "./cron.js";
 
 /** The time limits the checker applies to one target, in milliseconds. */
 export interface Windows {
@@ -42,14 +42,15 @@ export function scheduleInterval(expression: string, timeZone: string): number {
   const e = cron(expression);
   const from = new Date(Date.UTC(2026, 0, 1));
   const to = new Date(from.getTime() + 400 * DAY);
-  const fires = [previousFire(e, timeZone, from), ...firesBetween(e, timeZone, from, to, 1_000_000)];
-  fires.push(nextFire(e, timeZone, fires.at(-1) ?? to));
+  // Streamed: an every-minute schedule fires over half a million times in that span.
+  let previous = previousFire(e, timeZone, from)?.getTime();
   let longest = 0;
-  for (let i = 1; i < fires.length; i++) {
-    const a = fires[i - 1];
-    const b = fires[i];
-    if (a && b) longest = Math.max(longest, b.getTime() - a.getTime());
+  for (const t of fireTimes(e, timeZone, from, to)) {
+    if (previous !== undefined) longest = Math.max(longest, t - previous);
+    previous = t;
   }
+  const next = nextFire(e, timeZone, new Date(previous ?? to.getTime()));
+  if (next && previous !== undefined) longest = Math.max(longest, next.getTime() - previous);
   return longest;
 }
 

@@ -83,6 +83,10 @@ describe("scheduleInterval: the longest gap between two fires", () => {
     // Five-minutely fires fill the first days; the weekend gap still counts (48 h 5 min).
     ["every five minutes on weekdays", "*/5 * * * 1-5", "UTC", 48 * H + 5 * M],
     ["hourly on the first days of the month", "0 * 1-20 * *", "UTC", 11 * D + H],
+    ["every minute", "* * * * *", "UTC", M],
+    // The repeated hour fires once, at its first occurrence: 61 minutes pass without a fire.
+    ["every minute in a zone with summer time", "* * * * *", "Europe/Paris", 61 * M],
+    ["a leap day", "0 0 29 2 *", "UTC", (4 * 365 + 1) * D],
   ])("%s (%s in %s)", (_what, cron, zone, expected) => {
     expect(scheduleInterval(cron, zone)).toBe(expected);
   });
