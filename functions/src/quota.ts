@@ -5,6 +5,8 @@
  * operations it was not told about) still answers 429; that is waited out too, with jitter.
  */
 
+import { ApiError } from "./errors.js";
+
 export interface QuotaLimits {
   /** exportDocuments requests in any 60-second window. */
   requestsPerMinute: number;
@@ -18,7 +20,7 @@ export interface PacerClock {
   random: () => number;
 }
 
-/** Tells whether an operation has finished; errors count as "still running" (asked again later). */
+/** Tells whether an operation has finished; NOT_FOUND counts as finished, other errors as running. */
 export type OperationProbe = (operationName: string) => Promise<boolean>;
 
 const WINDOW_MS = 60_000;
@@ -97,7 +99,12 @@ export class ExportPacer {
   private async probeRunning(): Promise<void> {
     this.lastProbe = this.clock.now().getTime();
     const names = [...this.running];
-    const done = await Promise.all(names.map((name) => this.probe(name).catch(() => false)));
+    // An operation the API no longer knows runs no more; any other error: ask again later.
+    const done = await Promise.all(
+      names.map((name) =>
+        this.probe(name).catch((error) => error instanceof ApiError && error.httpStatus === 404),
+      ),
+    );
     names.forEach((name, i) => {
       if (done[i]) this.running.delete(name);
     });

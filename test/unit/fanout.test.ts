@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { defaultDuration, runFanOut } from "../../bench/fanout.js";
 import { optimalMakespan, VirtualClock } from "../../bench/quota-sim.js";
+import { ApiError } from "../../functions/src/errors.js";
 import { ExportPacer } from "../../functions/src/quota.js";
 import { FakeLedger } from "../support/fakes.js";
 
@@ -49,6 +50,22 @@ describe("ExportPacer", () => {
     expect(await pacer.waitForRoom(Number.POSITIVE_INFINITY)).toBe(true);
     // "a" ends after 40 s; probed every 15 s, the slot is seen free at 45 s.
     expect(clock.nowMs() - before).toBe(45_000);
+  });
+
+  it("counts an operation the API no longer knows as ended, and one it cannot read as running", async () => {
+    const clock = clockAt();
+    const pacer = new ExportPacer({ requestsPerMinute: 1000, concurrent: 1 }, clock, async (name) => {
+      throw name === "gone"
+        ? new ApiError(404, "NOT_FOUND", "operation not found")
+        : new ApiError(503, "UNAVAILABLE", "try later");
+    });
+    pacer.noteStarted("flaky");
+    expect(await pacer.waitForRoom(clock.nowMs() + 60_000)).toBe(false);
+    const other = new ExportPacer({ requestsPerMinute: 1000, concurrent: 1 }, clock, async () => {
+      throw new ApiError(404, "NOT_FOUND", "operation not found");
+    });
+    other.noteStarted("gone");
+    expect(await other.waitForRoom(clock.nowMs() + 60_000)).toBe(true);
   });
 
   it("says no, without sleeping past it, when the room comes after the deadline", async () => {
