@@ -198,7 +198,12 @@ async function checkRun(ctx: Ctx, run: RunRecord, listed: OperationView[] | unde
   }
   let current = run;
   if (!run.operationName) {
-    if (leaseHeld(run, now)) return;
+    if (leaseHeld(run, now)) {
+      // Its delivery records the operation itself; past the start window the slot is alerted once.
+      const verdict = judgeUnstarted(run, now, windows);
+      if (verdict) await apply(ctx, run, verdict);
+      return;
+    }
     // Without the list we cannot tell "never started" from "started, not recorded": next tick.
     if (!listed) return;
     const owner = listed.find((op) => samePrefix(op.outputUriPrefix, run.outputUriPrefix));

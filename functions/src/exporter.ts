@@ -61,7 +61,12 @@ interface FanOut {
   deadline: number;
   pacers: Map<string, ExportPacer>;
   delivery: DeliveryMeta;
+  /** The last 429 each run met in this delivery, recorded on the run if it has to wait longer. */
+  refusals: Map<string, ApiError>;
 }
+
+const QUOTA_HINT =
+  "The project's export quota (20 export and import requests a minute, 50 running) has had no room for this export: other exports or imports in the project may hold it (gcloud firestore operations list). The exporter keeps trying on each redelivery; lower EXPORT_REQUESTS_PER_MINUTE or EXPORT_MAX_CONCURRENT to what the other users leave, or raise START_WINDOW for a large fan-out.";
 
 function pacerFor(fanOut: FanOut, run: RunRecord, deps: ExporterDeps): ExportPacer {
   const project = run.database.split("/")[1] ?? "";
@@ -105,6 +110,7 @@ export async function handleTrigger(
     deadline: deps.now().getTime() + config.fanout.budgetMs,
     pacers: new Map(),
     delivery,
+    refusals: new Map(),
   };
   const runs: RunOutcome[] = [];
   // Every run is claimed first, its lease held for the whole delivery: a run queued behind the
@@ -230,10 +236,15 @@ async function startRun(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Pro
 /** Keeps the run's lease for the redelivery of the same message, which starts it. */
 async function defer(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<RunOutcome> {
   const now = deps.now();
+  const refused = fanOut.refusals.get(run.runKey);
   await deps.ledger.update(run.runKey, {
     leaseUntil: new Date(now.getTime() + REDELIVERY_SLACK_MS).toISOString(),
     parkedFor: fanOut.delivery.messageId,
     updatedAt: now.toISOString(),
+    // What `status` shows and an export_not_started alert says while the quota keeps it waiting.
+    ...(refused && {
+      error: { code: 429, status: refused.status, message: refused.message, hint: QUOTA_HINT },
+    }),
   });
   return { ...idsOf(run), outcome: "deferred" };
 }
@@ -278,6 +289,7 @@ async function requestExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps)
     } catch (error) {
       if (!(error instanceof ApiError) || error.httpStatus !== 429) throw error;
       pacer.noteRefused();
+      fanOut.refusals.set(run.runKey, error);
       deps.log({
         severity: "INFO",
         event: "export.quota_wait",

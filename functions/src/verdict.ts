@@ -116,12 +116,19 @@ export function judgeVerification(
 
 /**
  * A run claimed but without an operation, for which the API knows no operation writing to its
- * prefix: still starting while its lease holds and the start window is open; otherwise it never started.
+ * prefix. Inside the start window it is still starting. Past it, while a delivery still holds the
+ * lease (retrying, or waiting for room in the export quota), the slot has no export yet: that is
+ * alerted once and the run stays open, since it may still start. With the lease lapsed it never
+ * started.
  */
 export function judgeUnstarted(run: RunRecord, now: Date, windows: Windows): Verdict | undefined {
   const leaseHeld = run.leaseUntil ? new Date(run.leaseUntil).getTime() > now.getTime() : false;
   const age = now.getTime() - new Date(run.createdAt).getTime();
-  if (leaseHeld || age <= windows.startMs) return undefined;
+  if (age <= windows.startMs) return undefined;
+  if (leaseHeld) {
+    const alerts = fresh(run, ["export_not_started"]);
+    return alerts.length > 0 ? { patch: {}, alerts, verify: false, cancel: false } : undefined;
+  }
   const previous = run.error ? ` (last error: ${run.error.status}: ${run.error.message})` : "";
   return {
     patch: {
@@ -131,6 +138,8 @@ export function judgeUnstarted(run: RunRecord, now: Date, windows: Windows): Ver
       error: {
         status: "NOT_STARTED",
         message: `no export operation was started within the start window${previous}`,
+        // The last attempt's remedy (the export quota, a permission) is the alert's next step.
+        ...(run.error?.hint && { hint: run.error.hint }),
       },
     },
     alerts: fresh(run, ["export_not_started"]),

@@ -355,7 +355,7 @@ describe("checkTick: runs without an operation (DESIGN 3.4)", () => {
     expect(deps.ledger.run(KEY)).toMatchObject({ state: "CLAIMED", open: true });
   });
 
-  it("leaves a claim queued behind the export quota alone, without listing operations, while its lease holds", async () => {
+  it("alerts once, without listing operations, a claim still queued behind the quota past its start window", async () => {
     const deps = nightly();
     await deps.ledger.claim({
       runKey: KEY,
@@ -379,7 +379,44 @@ describe("checkTick: runs without an operation (DESIGN 3.4)", () => {
     const report = await checkTick(deps);
 
     expect(deps.admin.listCalls).toEqual([]);
-    expect(report.alertsRaised).toEqual([]);
+    expect(report.alertsRaised).toEqual(["export_not_started"]);
+    // It may still start: the run stays open, and the alert is not raised again.
+    expect(deps.ledger.run(KEY)).toMatchObject({ state: "CLAIMED", open: true });
+    const next = await checkTick(deps);
+    expect(next.alertsRaised).toEqual([]);
+    expect(deps.admin.listCalls).toEqual([]);
+  });
+
+  it("says why when the export quota never makes room: export_not_started carries the quota's remedy", async () => {
+    const deps = nightly({
+      config: testConfig({
+        EXPORT_TARGETS: JSON.stringify([{ database: DEFAULT_DB, bucket: "gs://my-bucket" }]),
+        EXPORT_TIME_BUDGET: "30s",
+      }),
+      admin: Object.assign(new FakeAdmin(), { failAlways: apiErrors.quota }),
+    });
+    // Waiting really moves the clock here, as the pacer's sleeps do in production.
+    const exporter = { ...exporterDepsOf(deps), sleep: async (ms: number) => deps.clock.advance(ms) };
+    const result = await handleTrigger("", delivery("msg-1", "2026-12-03T02:00:03Z"), exporter);
+    expect(result.runs.map((r) => r.outcome)).toEqual(["deferred"]);
+    expect(deps.ledger.run(KEY)).toMatchObject({
+      state: "CLAIMED",
+      error: { code: 429, status: "RESOURCE_EXHAUSTED", hint: expect.stringMatching(/export quota/) },
+    });
+
+    // Pub/Sub redelivers the message every few minutes; each delivery waits out its budget again.
+    while (deps.now().getTime() < Date.parse("2026-12-03T03:01:00Z")) {
+      deps.clock.advance(8 * M);
+      await handleTrigger("", delivery("msg-1", "2026-12-03T02:00:03Z"), exporter);
+    }
+    const report = await checkTick(deps);
+
+    expect(report.alertsRaised).toEqual(["export_not_started"]);
+    expect(logged(deps, "alert.raised")[0]).toMatchObject({
+      kind: "export_not_started",
+      nextStep: expect.stringMatching(/^The project's export quota/),
+    });
+    // The slot has no export yet, but its delivery is still trying: the run stays open.
     expect(deps.ledger.run(KEY)).toMatchObject({ state: "CLAIMED", open: true });
   });
 

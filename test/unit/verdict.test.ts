@@ -441,8 +441,12 @@ describe("judgeUnstarted: a claimed run without an operation the API knows", () 
   it.each([
     ["its lease is held, inside the start window", CLAIMED, created + 5 * M],
     [
-      "its lease is held, past the start window (a slow start)",
-      { ...CLAIMED, leaseUntil: "2026-12-03T03:30:00.000Z" },
+      "its lease is held, past the start window, already alerted",
+      {
+        ...CLAIMED,
+        leaseUntil: "2026-12-03T03:30:00.000Z",
+        alerts: { export_not_started: "2026-12-03T03:01:00.000Z" },
+      },
       created + H + M,
     ],
     ["its lease lapsed, inside the start window", CLAIMED, created + 30 * M],
@@ -453,6 +457,17 @@ describe("judgeUnstarted: a claimed run without an operation the API knows", () 
     ],
   ])("waits while %s", (_what, run, now) => {
     expect(judgeUnstarted(run, new Date(now), WINDOWS)).toBeUndefined();
+  });
+
+  it("alerts once, and keeps the run open, when its lease is still held past the start window", () => {
+    // A delivery still retrying, or waiting for room in the export quota: the slot has no export.
+    const run = { ...CLAIMED, leaseUntil: "2026-12-03T03:30:00.000Z" };
+    expect(judgeUnstarted(run, new Date(created + H + M), WINDOWS)).toEqual({
+      patch: {},
+      alerts: ["export_not_started"],
+      verify: false,
+      cancel: false,
+    });
   });
 
   it("marks it never started after the start window, lease lapsed", () => {
@@ -475,6 +490,19 @@ describe("judgeUnstarted: a claimed run without an operation the API knows", () 
         now.toISOString(),
       ),
     );
+  });
+
+  it("keeps the last attempt's remedy for the alert's next step", () => {
+    const hint = "The project's export quota has had no room for this export.";
+    const run: RunRecord = {
+      ...CLAIMED,
+      leaseUntil: null,
+      error: { code: 429, status: "RESOURCE_EXHAUSTED", message: "Quota exceeded.", hint },
+    };
+    expect(judgeUnstarted(run, new Date(created + 2 * H), WINDOWS)?.patch.error).toMatchObject({
+      status: "NOT_STARTED",
+      hint,
+    });
   });
 
   it("does not alert twice", () => {
