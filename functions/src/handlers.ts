@@ -35,6 +35,18 @@ export function decodePubSubEvent(event: CloudEvent<MessagePublishedData>): {
 }
 
 /**
+ * Thrown to have Pub/Sub redeliver the trigger. functions-framework prints a thrown error's
+ * `stack` on stderr; here it is one JSON line, so Cloud Logging reads it as a structured entry of
+ * the given severity instead of an unstructured error with a stack trace.
+ */
+export class RedeliveryRequest extends Error {
+  constructor(message: string, severity: "INFO" | "WARNING") {
+    super(message);
+    this.stack = JSON.stringify({ severity, event: "export.redelivery_requested", message });
+  }
+}
+
+/**
  * exportFirestore: returns (acknowledged) when every run was started, adopted, found duplicate,
  * refused or failed for good; throws (Pub/Sub redelivers) when a run hit a retryable error or
  * waits for room in the export quota.
@@ -52,7 +64,11 @@ export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
         ...(failed.length > 0 ? [`retryable failure of ${failed.join("; ")}`] : []),
         ...(deferred > 0 ? [`${deferred} run(s) waiting for room in the export quota`] : []),
       ];
-      throw new Error(`Redelivery requested: ${reasons.join("; ")}`);
+      throw new RedeliveryRequest(
+        `Redelivery requested: ${reasons.join("; ")}`,
+        // Waiting for the quota is routine; a retryable failure already logged its own ERROR line.
+        failed.length > 0 ? "WARNING" : "INFO",
+      );
     }
     return result;
   };

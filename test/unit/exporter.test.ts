@@ -601,6 +601,35 @@ describe("makeExportHandler", () => {
       /Redelivery requested: retryable failure of projects\/my-project\/databases\/\(default\): The service is currently unavailable/,
     );
   });
+
+  it("hands functions-framework one structured JSON line to print, not a stack trace", async () => {
+    // The framework prints a thrown error's stack on stderr, which Cloud Logging would read as an error.
+    const admin = new FakeAdmin();
+    admin.failAlways = apiErrors.unavailable;
+    const failed = await makeExportHandler(async () => oneTarget({ admin }))(event).catch((e: Error) => e);
+    expect(JSON.parse(String((failed as Error).stack))).toMatchObject({
+      severity: "WARNING",
+      event: "export.redelivery_requested",
+      message: expect.stringMatching(/^Redelivery requested: retryable failure/),
+    });
+
+    const quota = testConfig({
+      EXPORT_TARGETS: JSON.stringify([
+        { database: DEFAULT_DB, bucket: "gs://my-bucket" },
+        { database: ORDERS_DB, bucket: "gs://my-bucket" },
+      ]),
+      EXPORT_REQUESTS_PER_MINUTE: "1",
+      EXPORT_TIME_BUDGET: "30s",
+    });
+    const deferred = await makeExportHandler(async () => makeDeps({ config: quota }))(event).catch(
+      (e: Error) => e,
+    );
+    expect(JSON.parse(String((deferred as Error).stack))).toEqual({
+      severity: "INFO",
+      event: "export.redelivery_requested",
+      message: "Redelivery requested: 1 run(s) waiting for room in the export quota",
+    });
+  });
 });
 
 describe("handleTrigger: fan-out under the export quota (F14)", () => {
