@@ -295,12 +295,18 @@ export function parseConfig(env: Env = process.env): Config {
   const concurrent = parseInteger("EXPORT_MAX_CONCURRENT", get("EXPORT_MAX_CONCURRENT"), 1, 10_000, bad);
   const budgetRaw = get("EXPORT_TIME_BUDGET") ?? "8m";
   const budgetMs = parseDuration(budgetRaw);
-  if (budgetMs === undefined || budgetMs < 30_000 || budgetMs > 3_600_000)
+  // A push subscription waits at most 600 s for the answer: the function's timeout is below that.
+  if (budgetMs === undefined || budgetMs < 30_000 || budgetMs > 540_000)
     bad(
       "EXPORT_TIME_BUDGET",
       budgetRaw,
-      `${DURATION_FORM}, from 30s to 60m, shorter than the function's timeout`,
+      "a duration from 30s to 9m such as 8m, at least a minute shorter than the function's timeout",
     );
+  if (requestsPerMinute > 20 || concurrent > 50) {
+    warnings.push(
+      `EXPORT_REQUESTS_PER_MINUTE=${requestsPerMinute}, EXPORT_MAX_CONCURRENT=${concurrent}: Firestore allows 20 export and import requests a minute and 50 running per project unless the project's quota was raised; beyond that the API answers 429 and the exporter waits`,
+    );
+  }
 
   const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
   const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);
