@@ -39,10 +39,15 @@ function say(line: string) {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
-    strict: true,
-  });
+  let values: { quick?: boolean; only?: string };
+  try {
+    ({ values } = parseArgs({
+      options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
   const quick = values.quick ?? false;
   const only = parseOnly(values.only);
   // The ledger client in this process (checker cost) must never probe the GCE metadata server.
@@ -72,7 +77,8 @@ async function main(): Promise<number> {
 
   const dir = path.join(PROJECT_ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "latest.json");
+  // A run of some sections never replaces the figures of the last complete one.
+  const file = path.join(dir, values.only === undefined ? "latest.json" : "partial.json");
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   // biome checks every file of the tree (ignored ones included): keep `npm run check` green after a run.
   spawnSync(
@@ -85,7 +91,7 @@ async function main(): Promise<number> {
   );
   process.stdout.write(`${sections.join("\n\n")}\n\n`);
   process.stdout.write(
-    `${quick ? "quick run" : "full run"} in ${(results.seconds as number).toFixed(0)} s on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}; figures in bench/results/latest.json\n`,
+    `${quick ? "quick" : "full"} run${values.only === undefined ? "" : ` of ${[...only].join(", ")}`} in ${(results.seconds as number).toFixed(0)} s on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}; figures in ${path.relative(PROJECT_ROOT, file)}\n`,
   );
   return 0;
 }
@@ -176,6 +182,10 @@ function parseOnly(raw: string | undefined): Set<Section> {
 }
 
 class UsageError extends Error {}
+
+const USAGE = `Usage: npm run bench -- [--quick] [--only SECTIONS]
+  --quick         fewer repetitions and the default data set only (about a minute)
+  --only SECTIONS comma-separated, from ${SECTIONS.join(", ")}; figures go to bench/results/partial.json`;
 
 const VARIANTS: Variant[] = ["product", "floor", "usual"];
 const LABEL: Record<Variant, string> = {
