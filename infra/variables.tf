@@ -413,7 +413,7 @@ variable "document_drop_warn_ratio" {
 }
 
 variable "export_retry_max_attempts" {
-  description = "EXPORT_RETRY_MAX_ATTEMPTS: attempts of exportDocuments per delivery for retryable errors (429, 500, 503, timeouts)."
+  description = "EXPORT_RETRY_MAX_ATTEMPTS: attempts of exportDocuments per delivery for retryable errors (500, 503, timeouts); a 429 is waited out without using one."
   type        = number
   default     = 5
   nullable    = false
