@@ -29,7 +29,8 @@ Options:
 Flow: preflight (tools, Terraform >= 1.5, Node.js >= 20, gcloud login and Application Default
 Credentials, the tfvars file; every problem is reported before exiting) -> npm ci (only when
 node_modules/ is missing) -> npm run build -> node scripts/bundle-functions.mjs -> terraform init
--> terraform plan -> confirmation -> terraform apply of that saved plan -> scheduler job checks
+-> terraform plan -> the bundle started with each function's planned environment (a value the
+functions would refuse stops here) -> confirmation -> terraform apply of that saved plan -> scheduler job checks
 -> (--run-now) gcloud scheduler jobs run, then gcloud logging read until a verdict.
 
 Environment:
@@ -203,6 +204,12 @@ terraform -chdir=infra init -input=false || fail "terraform init failed (see abo
 step "terraform plan ($var_file_shown)"
 terraform -chdir=infra plan -input=false -var-file="$var_file" -out="$plan_file" ||
   fail "terraform plan failed (see above); nothing was applied."
+
+step "Check the planned configuration against the functions"
+terraform -chdir=infra show -json "$plan_file" >"$workdir/plan.json" ||
+  fail "terraform show failed (see above); nothing was applied."
+node scripts/check-planned-config.mjs "$workdir/plan.json" ||
+  fail "the functions would refuse the planned configuration (see above); fix infra/terraform.tfvars. Nothing was applied."
 
 if ((plan_only)); then
   printf '\nPlan only (--plan): nothing was applied.\n'

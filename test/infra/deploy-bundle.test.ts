@@ -187,7 +187,12 @@ describe("bundle-functions.mjs on the real functions", () => {
   beforeAll(() => {
     // Compiled afresh into the copy, so a stale dist/ in this checkout cannot hide a problem.
     mkdirSync(join(root(), "scripts"), { recursive: true });
-    for (const file of ["package.json", "package-lock.json", "scripts/bundle-functions.mjs"])
+    for (const file of [
+      "package.json",
+      "package-lock.json",
+      "scripts/bundle-functions.mjs",
+      "scripts/check-planned-config.mjs",
+    ])
       copyFileSync(join(REPO, file), join(root(), file));
     symlinkSync(join(REPO, "node_modules"), join(root(), "node_modules"));
     cpSync(join(REPO, "functions/src"), join(root(), "functions/src"), { recursive: true });
@@ -253,5 +258,52 @@ describe("bundle-functions.mjs on the real functions", () => {
     });
     expect(run.stderr).toBe("");
     expect(run.stdout.trim()).toBe("exportFirestore:function checkExports:function");
+  });
+  it("check-planned-config starts the real bundle with a plan's environment and reports what it refuses", () => {
+    const planWith = (environment: Record<string, string>) => {
+      const file = join(scratch, `plan-${Object.keys(environment).length}-${Date.now()}.json`);
+      const fn = (name: string) => ({
+        address: `google_cloudfunctions2_function.${name}`,
+        type: "google_cloudfunctions2_function",
+        values: { name: `fx-${name}`, service_config: [{ environment_variables: environment }] },
+      });
+      writeFileSync(
+        file,
+        JSON.stringify({
+          planned_values: {
+            root_module: { child_modules: [{ resources: [fn("exporter"), fn("checker")] }] },
+          },
+        }),
+      );
+      return file;
+    };
+    const check = (plan: string) =>
+      spawnSync(process.execPath, [join(root(), "scripts/check-planned-config.mjs"), plan], {
+        encoding: "utf8",
+      });
+    const targets = JSON.stringify([
+      { database: "projects/demo-project/databases/(default)", bucket: "gs://demo-project-exports" },
+    ]);
+
+    const good = check(planWith({ EXPORT_TARGETS: targets, EXPORT_SCHEDULE: "0 2 * * 1-5" }));
+    expect(good.stderr).toBe("");
+    expect(good.status).toBe(0);
+    expect(good.stdout).toContain(
+      "The functions accept the planned configuration (fx-exporter, fx-checker).",
+    );
+
+    // Cloud Scheduler would take these; the functions refuse them at every start.
+    const bad = check(
+      planWith({ EXPORT_TARGETS: targets, EXPORT_SCHEDULE: "0 2 31 4 *", EXPORT_TIME_BUDGET: "20m" }),
+    );
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("fx-exporter would not start with the planned configuration:");
+    expect(bad.stderr).toContain('  - EXPORT_SCHEDULE: got "0 2 31 4 *"');
+    expect(bad.stderr).toContain("the expression names no day that exists");
+    expect(bad.stderr).toContain('  - EXPORT_TIME_BUDGET: got "20m"');
+
+    const warned = check(planWith({ EXPORT_TARGETS: targets, EXPORT_REQUESTS_PER_MINUTE: "60" }));
+    expect(warned.status).toBe(0);
+    expect(warned.stdout).toContain("warning for fx-exporter: EXPORT_REQUESTS_PER_MINUTE=60");
   });
 });

@@ -88,7 +88,8 @@ function makeProject({ tfvars = TFVARS as string | null, nodeModules = true, bac
   for (const sub of ["scripts", "infra", "functions/src", "dist/functions/src", "tmp"])
     mkdirSync(join(dir, sub), { recursive: true });
   copyFileSync(join(REPO, "deploy.sh"), join(dir, "deploy.sh"));
-  copyFileSync(join(REPO, "scripts/bundle-functions.mjs"), join(dir, "scripts/bundle-functions.mjs"));
+  for (const script of ["scripts/bundle-functions.mjs", "scripts/check-planned-config.mjs"])
+    copyFileSync(join(REPO, script), join(dir, script));
   copyFileSync(join(REPO, "package.json"), join(dir, "package.json"));
   copyFileSync(join(REPO, "package-lock.json"), join(dir, "package-lock.json"));
   writeFileSync(join(dir, "functions/src/index.ts"), "export {};\n");
@@ -247,6 +248,7 @@ describe("deploy.sh: the documented flow", () => {
       "npm run build",
       "terraform -chdir=infra init -input=false",
       `terraform -chdir=infra plan -input=false -var-file=${project.dir}/infra/terraform.tfvars -out=PLAN`,
+      "terraform -chdir=infra show -json PLAN",
       "terraform -chdir=infra apply -input=false PLAN",
       "terraform -chdir=infra output -raw export_scheduler_job_name",
       "terraform -chdir=infra output -raw check_scheduler_job_name",
@@ -308,6 +310,38 @@ describe("deploy.sh: the documented flow", () => {
     expect(no.status).toBe(1);
     expect(no.stdout).toContain("not confirmed; nothing was applied.");
     expect(terraformChanges(no).map((c) => c.split(" ")[2])).toEqual(["init", "plan"]);
+  });
+
+  it("stops before apply, in the functions' own words, when they would refuse the planned configuration", () => {
+    const project = makeProject();
+    // A stand-in composition root that refuses this schedule the way the real one does.
+    writeFileSync(
+      join(project.dir, "dist/functions/src/index.js"),
+      `if (process.env.EXPORT_SCHEDULE === "0 2 31 4 *") {
+  console.log(JSON.stringify({ severity: "CRITICAL", event: "config.invalid", message: "Invalid configuration", problems: ['EXPORT_SCHEDULE: got "0 2 31 4 *"; expected a five-field cron expression (the expression names no day that exists)'] }));
+  throw new Error("Invalid configuration");
+}
+export const built = "index";
+`,
+    );
+    const run = deploy(project, ["--yes"], {
+      STANDIN_TF_ENV: JSON.stringify({ EXPORT_SCHEDULE: "0 2 31 4 *" }),
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("firestore-exporter-export would not start with the planned configuration:");
+    expect(run.stderr).toContain(
+      '  - EXPORT_SCHEDULE: got "0 2 31 4 *"; expected a five-field cron expression',
+    );
+    expect(run.stderr).toContain("the functions would refuse the planned configuration");
+    expect(run.calls.some((c) => c.includes(" apply"))).toBe(false);
+
+    const fine = deploy(makeProject(), ["--plan"], {
+      STANDIN_TF_ENV: JSON.stringify({ EXPORT_SCHEDULE: "0 2 * * *" }),
+    });
+    expect(fine.status).toBe(0);
+    expect(fine.stdout).toContain(
+      "The functions accept the planned configuration (firestore-exporter-export, firestore-exporter-check).",
+    );
   });
 
   it("a failed apply stops the deploy before the job checks", () => {
