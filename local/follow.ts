@@ -52,6 +52,12 @@ export async function alertsOf(stack: Stack, runKey: string): Promise<Alert[]> {
  * checker (on its tick) follows it, verifies the files and raises alerts. Done when the checker
  * has closed the run, or has raised export_stuck for it, and every alert reached its channels.
  */
+/** The phase a followed run ends with; none when the checker has not given its verdict (a timeout). */
+export function finalPhase(run: RunRecord, stuckAction: "alert" | "cancel"): string | undefined {
+  if (!hasVerdict(run, stuckAction)) return undefined;
+  return run.state === "SUCCESSFUL" ? "checked and verified" : "checked";
+}
+
 export async function followRun(stack: Stack, options: FollowOptions): Promise<RunSummary> {
   const deadline = Date.now() + options.timeoutMs;
   const stuckAction = stack.env.STUCK_ACTION === "cancel" ? "cancel" : "alert";
@@ -85,7 +91,8 @@ export async function followRun(stack: Stack, options: FollowOptions): Promise<R
       alerts: [],
       error: "no run was claimed before the timeout",
     };
-  phaseOnce(run.state === "SUCCESSFUL" ? "checked and verified" : "checked");
+  const last = finalPhase(run, stuckAction);
+  if (last) phaseOnce(last);
   const summary: RunSummary = {
     state: hasVerdict(run, stuckAction) ? run.state : "TIMEOUT",
     ...(run.request.snapshotTime && { snapshotTime: run.request.snapshotTime }),

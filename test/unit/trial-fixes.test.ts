@@ -4,6 +4,7 @@ import { handleTrigger } from "../../functions/src/exporter.js";
 import { parseOperation } from "../../functions/src/operation.js";
 import { hasVerdict, type RunRecord } from "../../functions/src/run.js";
 import { judgeOperation } from "../../functions/src/verdict.js";
+import { finalPhase } from "../../local/follow.js";
 import { apiErrors, DEFAULT_DB, delivery, FakeAdmin, makeDeps, testConfig } from "../support/fakes.js";
 
 const ONE_TARGET = testConfig({
@@ -126,5 +127,17 @@ describe("hasVerdict: when a follower (npm start, the CLI) may stop waiting", ()
     ],
   ] as const)("%s", (_, run, stuckAction, expected) => {
     expect(hasVerdict(run, stuckAction)).toBe(expected);
+  });
+});
+
+describe("npm start's last phase", () => {
+  const running = { ...BASE, state: "RUNNING" as const, open: true };
+  it.each([
+    ["a verified run", { ...BASE, state: "SUCCESSFUL" as const, open: false }, "checked and verified"],
+    ["a failed run", { ...BASE, state: "FAILED" as const, open: false }, "checked"],
+    // Found in a fresh-user trial: a timeout printed a green "✔ checked".
+    ["a run still open when the wait ends", running, undefined],
+  ] as const)("%s", (_, run, expected) => {
+    expect(finalPhase(run, "alert")).toBe(expected);
   });
 });
