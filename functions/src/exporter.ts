@@ -7,6 +7,7 @@ import { type OperationView, samePrefix } from "./operation.js";
 import { ExportPacer } from "./quota.js";
 import { withRetry } from "./retry.js";
 import { type DeliveryMeta, isStartable, planRuns, type RunError, type RunRecord } from "./run.js";
+import { chooseSnapshotTime, snapshotUsable } from "./schedule.js";
 import { parseRfc3339, parseTriggerMessage, type TriggerRequest } from "./trigger-message.js";
 
 /** What the exporter needs from the outside world; index.ts builds the real ones. */
@@ -63,6 +64,10 @@ interface FanOut {
   delivery: DeliveryMeta;
   /** The last 429 each run met in this delivery, recorded on the run if it has to wait longer. */
   refusals: Map<string, ApiError>;
+}
+
+function quotaError(error: ApiError): RunError {
+  return { code: 429, status: error.status, message: error.message, hint: QUOTA_HINT };
 }
 
 const QUOTA_HINT =
@@ -242,9 +247,7 @@ async function defer(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promis
     parkedFor: fanOut.delivery.messageId,
     updatedAt: now.toISOString(),
     // What `status` shows and an export_not_started alert says while the quota keeps it waiting.
-    ...(refused && {
-      error: { code: 429, status: refused.status, message: refused.message, hint: QUOTA_HINT },
-    }),
+    ...(refused && { error: quotaError(refused) }),
   });
   return { ...idsOf(run), outcome: "deferred" };
 }
@@ -281,6 +284,7 @@ async function retryLater(
 async function requestExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<OperationView> {
   const pacer = pacerFor(fanOut, run, deps);
   for (;;) {
+    moveStaleSnapshot(run, deps);
     pacer.noteRequest();
     try {
       const operation = await deps.admin.exportDocuments(run.database, run.request);
@@ -289,6 +293,13 @@ async function requestExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps)
     } catch (error) {
       if (!(error instanceof ApiError) || error.httpStatus !== 429) throw error;
       pacer.noteRefused();
+      if (!fanOut.refusals.has(run.runKey)) {
+        // Recorded at once: a start window shorter than the budget must still name the quota.
+        await deps.ledger.update(run.runKey, {
+          error: quotaError(error),
+          updatedAt: deps.now().toISOString(),
+        });
+      }
       fanOut.refusals.set(run.runKey, error);
       deps.log({
         severity: "INFO",
@@ -300,6 +311,28 @@ async function requestExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps)
       if (!(await pacer.waitForRoom(fanOut.deadline))) throw new NoRoom();
     }
   }
+}
+
+/**
+ * A run that waited (behind the quota, through redeliveries) past the age a database keeps old
+ * versions for would send a snapshot time the API refuses: it is moved to the newest whole minute
+ * and the ledger records what was sent. A snapshot time a person named is never moved.
+ */
+function moveStaleSnapshot(run: RunRecord, deps: ExporterDeps): void {
+  const sent = run.request.snapshotTime;
+  if (!sent || run.explicitSnapshot) return;
+  const now = deps.now();
+  if (snapshotUsable(new Date(sent), now)) return;
+  const moved = chooseSnapshotTime(new Date(sent), now).toISOString().replace(".000Z", "Z");
+  run.request = { ...run.request, snapshotTime: moved };
+  deps.log({
+    severity: "NOTICE",
+    event: "export.snapshot_moved",
+    message: `Run ${run.runKey} waited past the version retention of ${run.database}: its export reads the database at ${moved} instead of ${sent}`,
+    ...idsOf(run),
+    from: sent,
+    to: moved,
+  });
 }
 
 async function callExport(run: RunRecord, fanOut: FanOut, deps: ExporterDeps): Promise<RunOutcome> {
@@ -417,6 +450,8 @@ async function adopt(
 async function recordOperation(run: RunRecord, operation: OperationView, deps: ExporterDeps): Promise<void> {
   const now = deps.now().toISOString();
   await deps.ledger.update(run.runKey, {
+    // What was sent: the snapshot time may have moved since the claim.
+    request: run.request,
     state: "RUNNING",
     operationName: operation.name,
     operationState: operation.operationState,
@@ -450,6 +485,11 @@ async function hintFor(error: ApiError, run: RunRecord, deps: ExporterDeps): Pro
     case "FAILED_PRECONDITION":
       return "The database refused the export in its current state (for example a snapshot time older than its version retention, or a bucket in an incompatible location): read the message above.";
     case "INVALID_ARGUMENT":
+      if (/snapshot/i.test(error.message)) {
+        return run.explicitSnapshot
+          ? "The snapshot time asked for is outside what the database keeps (one hour of versions, or 7 days with point-in-time recovery): trigger again with a newer snapshotTime, or none."
+          : "The snapshot time was refused: check that the database still keeps versions for the last hour, then trigger a manual export.";
+      }
       if (error.pathAlreadyExists) {
         return `${run.outputUriPrefix} already holds a finished export that no known operation owns (older than 30 days, or written by another tool); nothing was overwritten. Check that EXPORT_PREFIX_TEMPLATE keeps {stamp}.`;
       }

@@ -40,9 +40,9 @@ export function decodePubSubEvent(event: CloudEvent<MessagePublishedData>): {
  * the given severity instead of an unstructured error with a stack trace.
  */
 export class RedeliveryRequest extends Error {
-  constructor(message: string, severity: "INFO" | "WARNING") {
+  constructor(message: string, severity: "INFO" | "WARNING", messageId: string) {
     super(message);
-    this.stack = JSON.stringify({ severity, event: "export.redelivery_requested", message });
+    this.stack = JSON.stringify({ severity, event: "export.redelivery_requested", message, messageId });
   }
 }
 
@@ -68,6 +68,7 @@ export function makeExportHandler(deps: () => Promise<ExporterDeps>) {
         `Redelivery requested: ${reasons.join("; ")}`,
         // Waiting for the quota is routine; a retryable failure already logged its own ERROR line.
         failed.length > 0 ? "WARNING" : "INFO",
+        delivery.messageId,
       );
     }
     return result;

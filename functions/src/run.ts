@@ -43,6 +43,8 @@ export interface RunRecord {
   outputUriPrefix: string;
   apiVersion: AdminApiVersion;
   request: ExportRequestBody;
+  /** A person named the snapshot time: it is sent as given, never moved. */
+  explicitSnapshot?: boolean;
   state: RunState;
   operationName?: string;
   operationState?: string;
@@ -185,6 +187,7 @@ function newRun(p: {
     outputUriPrefix: p.outputUriPrefix,
     apiVersion: p.config.apiVersion,
     request,
+    ...(p.explicitSnapshot && { explicitSnapshot: true }),
     state: "CLAIMED",
     createdAt: p.created,
     updatedAt: p.created,

@@ -97,6 +97,11 @@ export function floorToMinute(at: Date): Date {
  * in the past (so the export shows the database exactly at the scheduled time); otherwise the
  * newest whole minute strictly before `now`.
  */
+export function snapshotUsable(snapshot: Date, now: Date): boolean {
+  const age = now.getTime() - snapshot.getTime();
+  return age > 0 && age <= SNAPSHOT_MAX_AGE_MS;
+}
+
 export function chooseSnapshotTime(slot: Date, now: Date): Date {
   const candidate = floorToMinute(slot);
   const age = now.getTime() - candidate.getTime();

@@ -6,6 +6,7 @@ import {
   type MessagePublishedData,
   makeExportHandler,
 } from "../../functions/src/handlers.js";
+import { errorFromBody } from "../../functions/src/rest.js";
 import { planRuns, type RunRecord } from "../../functions/src/run.js";
 import {
   apiErrors,
@@ -628,6 +629,7 @@ describe("makeExportHandler", () => {
       severity: "INFO",
       event: "export.redelivery_requested",
       message: "Redelivery requested: 1 run(s) waiting for room in the export quota",
+      messageId: "msg-1",
     });
   });
 });
@@ -682,6 +684,72 @@ describe("handleTrigger: fan-out under the export quota (F14)", () => {
     // It was never requested: no need to look for an operation an earlier delivery started.
     expect(deps.admin.listCalls).toEqual([]);
     expect(await deps.ledger.get(ORDERS_KEY)).toMatchObject({ state: "RUNNING", parkedFor: null });
+  });
+
+  it("records the quota on the run at its first 429, so a short start window's alert can name it", async () => {
+    const admin = new FakeAdmin();
+    admin.failAlways = apiErrors.quota;
+    const deps = oneTarget({ admin });
+    let seenAtSecondCall: RunRecord | undefined;
+    admin.onExport = async () => {
+      if (admin.exportCalls.length === 2) seenAtSecondCall = await deps.ledger.get(KEY);
+    };
+    await handleTrigger("", SCHEDULED, deps);
+    expect(seenAtSecondCall?.error).toMatchObject({
+      code: 429,
+      status: "RESOURCE_EXHAUSTED",
+      hint: expect.stringMatching(/^The project's export quota/),
+    });
+  });
+
+  it("moves a scheduled run's snapshot time that aged past the version retention while it waited", async () => {
+    const deps = makeDeps({
+      config: TWO_SLOW({ EXPORT_REQUESTS_PER_MINUTE: "1", EXPORT_TIME_BUDGET: "30s" }),
+    });
+    await handleTrigger("", SCHEDULED, deps);
+    expect((await deps.ledger.get(ORDERS_KEY))?.request.snapshotTime).toBe("2026-12-03T02:00:00Z");
+    // The quota kept it parked for 70 minutes: a snapshot of 02:00 is older than the hour a database keeps.
+    deps.clock.advance(70 * 60_000);
+    await handleTrigger("", SCHEDULED, deps);
+
+    const sent = deps.admin.exportCalls.find((c) => c.database === ORDERS_DB)?.body;
+    expect(sent?.snapshotTime).toBe("2026-12-03T03:10:00Z");
+    expect((await deps.ledger.get(ORDERS_KEY))?.request.snapshotTime).toBe("2026-12-03T03:10:00Z");
+    expect(entry(deps, "export.snapshot_moved")).toMatchObject({
+      from: "2026-12-03T02:00:00Z",
+      to: "2026-12-03T03:10:00Z",
+    });
+  });
+
+  it("never moves a snapshot time a person named, and says what to do when the API refuses it", async () => {
+    const admin = new FakeAdmin([
+      {
+        kind: "error",
+        error: errorFromBody(
+          400,
+          JSON.stringify({
+            error: {
+              code: 400,
+              message:
+                "snapshot_time 2026-12-03T01:00:00Z is older than the database's earliest version time.",
+              status: "INVALID_ARGUMENT",
+            },
+          }),
+          "POST exportDocuments",
+        ),
+      },
+    ]);
+    const deps = oneTarget({ admin });
+    deps.clock.advance(2 * 60 * 60_000);
+    const result = await handleTrigger(
+      JSON.stringify({ snapshotTime: "2026-12-03T01:00:00Z" }),
+      delivery("manual-1", "2026-12-03T02:00:05Z"),
+      deps,
+    );
+    expect(admin.exportCalls[0]?.body.snapshotTime).toBe("2026-12-03T01:00:00Z");
+    expect(result.runs[0]?.error?.hint).toMatch(
+      /^The snapshot time asked for is outside what the database keeps/,
+    );
   });
 
   it("never sends more than the per-minute quota, whatever the number of targets", async () => {
