@@ -63,7 +63,12 @@ const OPTIONS: OptionSpec = {
     type: "boolean",
     description: "follow the run(s) to the checker's verdict; exit 0 only if SUCCESSFUL",
   },
-  timeout: { type: "string", value: "S", description: "with --wait: give up after S seconds (default 900)" },
+  timeout: {
+    type: "string",
+    value: "S",
+    description:
+      "give up after S seconds (default 900): with --wait on the verdict, with --direct on runs the export quota holds back",
+  },
   interval: {
     type: "string",
     value: "S",
@@ -100,6 +105,9 @@ function databaseName(given: string | undefined, ctx: CliContext): string | unde
   const matches = ctx.config.targets.filter((t) => t.database.databaseId === given);
   return matches.length === 1 ? matches[0]?.database.name : given;
 }
+
+/** Deliveries of one message before Pub/Sub would dead-letter it (Terraform's default). */
+const DIRECT_ROUNDS = 10;
 
 async function run(args: string[], ctx: CliContext): Promise<number> {
   const { values } = parseOptions(args, OPTIONS);
@@ -152,10 +160,18 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
     let result = await handleTrigger(body, delivery, deps);
     // No Pub/Sub here to redeliver runs parked behind the export quota: this process is the redelivery.
     const settled = new Map(result.runs.map((r) => [r.runKey, r]));
-    while (result.runs.some((r) => r.outcome === "deferred")) {
+    // As many rounds as Pub/Sub would deliver (Terraform's max_delivery_attempts), within --timeout.
+    const giveUpAt = ctx.now().getTime() + timeoutMs;
+    for (let round = 1; round < DIRECT_ROUNDS && ctx.now().getTime() < giveUpAt; round++) {
+      if (!result.runs.some((r) => r.outcome === "deferred")) break;
       result = await handleTrigger(body, delivery, deps);
       for (const run of result.runs) if (run.outcome !== "duplicate") settled.set(run.runKey, run);
     }
+    const parked = [...settled.values()].filter((r) => r.outcome === "deferred");
+    if (parked.length > 0)
+      out.error(
+        `firestore-exporter trigger: ${parked.length} run(s) still wait for room in the export quota; they stay claimed, and the checker raises export_not_started after the start window. Trigger again later.`,
+      );
     result = { ...result, runs: [...settled.values()] };
     outcomes = result.runs;
     out.line(`Ran the exporter in this process (message id ${messageId}).`);
@@ -176,7 +192,9 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       if (outcome.error) out.line(`  ${outcome.error.status}: ${outcome.error.message}`);
     }
   }
-  const startFailed = outcomes?.some((o) => o.outcome === "failed" || o.outcome === "retry") ?? false;
+  const startFailed =
+    outcomes?.some((o) => o.outcome === "failed" || o.outcome === "retry" || o.outcome === "deferred") ??
+    false;
 
   if (!values.wait) {
     out.line(`Follow it with: firestore-exporter status ${keys.map(shellQuote).join(" ")} --watch`);
