@@ -63,6 +63,8 @@ async function main(): Promise<number> {
       log: (line) => say(`  ${line}`),
     });
     phase("stack up");
+    // With --keep the CLI is usable while the first run is followed, not only after its verdict.
+    if (args.keep) writeStackEnv(stack);
 
     const data = await loadDataSet(stack.db(), { size: args.full ? "full" : "default" });
     phase(`data loaded: ${data.documents} documents`);
@@ -144,10 +146,8 @@ function printSummary(summary: RunSummary, phases: Phase[], stack: Stack) {
 }
 
 /** --keep: the schedule fires as Cloud Scheduler would, until Ctrl-C. */
-function keepRunning(stack: Stack) {
-  const cron = stack.env.EXPORT_SCHEDULE ?? "0 2 * * *";
-  const tz = stack.env.EXPORT_SCHEDULE_TIME_ZONE ?? "UTC";
-  // The operator CLI reads the same environment as the functions: hand it over as a shell file.
+/** The operator CLI reads the same environment as the functions: handed over as a shell file. */
+function writeStackEnv(stack: Stack): string {
   const envFile = path.join(stack.stateDir, "stack.env");
   const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
   writeFileSync(
@@ -156,6 +156,13 @@ function keepRunning(stack: Stack) {
       .map(([name, value]) => `export ${name}=${quote(value)}`)
       .join("\n")}\n`,
   );
+  return envFile;
+}
+
+function keepRunning(stack: Stack) {
+  const cron = stack.env.EXPORT_SCHEDULE ?? "0 2 * * *";
+  const tz = stack.env.EXPORT_SCHEDULE_TIME_ZONE ?? "UTC";
+  const envFile = writeStackEnv(stack);
   say(
     `  operator CLI: . ${path.relative(process.cwd(), envFile) || envFile} && npx firestore-exporter status`,
   );

@@ -23,7 +23,12 @@ function fail(message) {
 }
 
 const planPath = process.argv[2];
-if (!planPath) fail("usage: node scripts/check-planned-config.mjs PLAN.json (terraform show -json PLAN)");
+if (!planPath) {
+  process.stderr.write(
+    `${PROG}: usage: node scripts/check-planned-config.mjs PLAN.json (terraform show -json PLAN)\n`,
+  );
+  process.exit(2);
+}
 if (!existsSync(bundle))
   fail("build/function-source/index.js is missing: run node scripts/bundle-functions.mjs first.");
 
@@ -40,6 +45,8 @@ function resources(module) {
   return [...(module.resources ?? []), ...(module.child_modules ?? []).flatMap(resources)];
 }
 
+if (typeof plan !== "object" || plan === null || Array.isArray(plan))
+  fail(`${planPath} is not a plan: expected the JSON object terraform show -json prints.`);
 const functions = resources(plan.planned_values?.root_module).filter(
   (r) => r.type === "google_cloudfunctions2_function",
 );
