@@ -302,6 +302,17 @@ describe("bundle-functions.mjs on the real functions", () => {
     expect(bad.stderr).toContain("the expression names no day that exists");
     expect(bad.stderr).toContain('  - EXPORT_TIME_BUDGET: got "20m"');
 
+    const usage = spawnSync(process.execPath, [join(root(), "scripts/check-planned-config.mjs")], {
+      encoding: "utf8",
+    });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("usage: node scripts/check-planned-config.mjs PLAN.json");
+    const nullPlan = join(scratch, "null-plan.json");
+    writeFileSync(nullPlan, "null");
+    const notAPlan = check(nullPlan);
+    expect(notAPlan.status).toBe(1);
+    expect(notAPlan.stderr).toContain("is not a plan: expected the JSON object terraform show -json prints.");
+
     const warned = check(planWith({ EXPORT_TARGETS: targets, EXPORT_REQUESTS_PER_MINUTE: "60" }));
     expect(warned.status).toBe(0);
     expect(warned.stdout).toContain("warning for fx-exporter: EXPORT_REQUESTS_PER_MINUTE=60");
