@@ -307,6 +307,21 @@ export function parseConfig(env: Env = process.env): Config {
       `EXPORT_REQUESTS_PER_MINUTE=${requestsPerMinute}, EXPORT_MAX_CONCURRENT=${concurrent}: Firestore allows 20 export and import requests a minute and 50 running per project unless the project's quota was raised; beyond that the API answers 429 and the exporter waits`,
     );
   }
+  // Only a fan-out larger than a minute's quota queues; only then are the windows worth deriving here.
+  const perProject = new Map<string, Target[]>();
+  for (const t of targets)
+    perProject.set(t.database.project, [...(perProject.get(t.database.project) ?? []), t]);
+  for (const [project, group] of perProject) {
+    if (cronOk && group.length > requestsPerMinute) {
+      const minutes = Math.ceil(group.length / requestsPerMinute) - 1;
+      const shortest = Math.min(...group.map((t) => t.windows.startMs));
+      if (minutes * 60_000 >= shortest) {
+        warnings.push(
+          `${group.length} targets in project ${project} need at least ${minutes} minutes to start at ${requestsPerMinute} requests a minute, longer than the start window (${formatDuration(shortest)}): the last ones will raise export_not_started while they wait; raise START_WINDOW`,
+        );
+      }
+    }
+  }
 
   const firestoreAdmin = parseEndpoint("FIRESTORE_ADMIN_ENDPOINT", get("FIRESTORE_ADMIN_ENDPOINT"), bad);
   const storage = parseEndpoint("STORAGE_ENDPOINT", get("STORAGE_ENDPOINT"), bad);

@@ -312,6 +312,32 @@ describe("parseConfig: the checker's windows (F5)", () => {
     ).toEqual([]);
   });
 
+  it("warns when a project's fan-out takes longer to start than its start window", () => {
+    const many = (n: number) =>
+      JSON.stringify(
+        Array.from({ length: n }, (_, i) => ({
+          database: `projects/my-project/databases/db-${i}`,
+          bucket: "gs://my-bucket",
+        })),
+      );
+    // Every 20 minutes: a 5-minute start window; 150 targets at 20 a minute need 7 minutes.
+    const config = parseConfig({ ...minimalEnv, EXPORT_SCHEDULE: "*/20 * * * *", EXPORT_TARGETS: many(150) });
+    expect(config.warnings).toEqual([
+      "150 targets in project my-project need at least 7 minutes to start at 20 requests a minute, longer than the start window (5m): the last ones will raise export_not_started while they wait; raise START_WINDOW",
+    ]);
+    expect(
+      parseConfig({ ...minimalEnv, EXPORT_SCHEDULE: "*/20 * * * *", EXPORT_TARGETS: many(20) }).warnings,
+    ).toEqual([]);
+    expect(
+      parseConfig({
+        ...minimalEnv,
+        EXPORT_SCHEDULE: "*/20 * * * *",
+        EXPORT_TARGETS: many(150),
+        START_WINDOW: "30m",
+      }).warnings,
+    ).toEqual([]);
+  });
+
   it("warns, without refusing, when freshness is shorter than the schedule's interval", () => {
     const config = parseConfig({ ...minimalEnv, FRESHNESS_WINDOW: "12h" });
     expect(config.targets[0]?.windows.freshnessMs).toBe(12 * H);
