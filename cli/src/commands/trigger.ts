@@ -157,11 +157,12 @@ async function run(args: string[], ctx: CliContext): Promise<number> {
       random: Math.random,
       identity: () => callerIdentity(config.endpoints.firestoreAdmin),
     };
+    // --timeout counts from here, the first delivery included.
+    const giveUpAt = ctx.now().getTime() + timeoutMs;
     let result = await handleTrigger(body, delivery, deps);
     // No Pub/Sub here to redeliver runs parked behind the export quota: this process is the redelivery.
     const settled = new Map(result.runs.map((r) => [r.runKey, r]));
     // As many rounds as Pub/Sub would deliver (Terraform's max_delivery_attempts), within --timeout.
-    const giveUpAt = ctx.now().getTime() + timeoutMs;
     for (let round = 1; round < DIRECT_ROUNDS && ctx.now().getTime() < giveUpAt; round++) {
       if (!result.runs.some((r) => r.outcome === "deferred")) break;
       result = await handleTrigger(body, delivery, deps);
