@@ -328,15 +328,31 @@ function checkSnapshotTime(value: unknown, now: Date): string {
   return `${new Date(at).toISOString().replace(/\.000Z$/, "Z")}`;
 }
 
-function parseExportRequest(version: ApiVersion, body: Record<string, unknown>, now: Date): ExportRequest {
-  const allowed =
-    version === "v1"
-      ? ["collectionIds", "outputUriPrefix", "namespaceIds", "snapshotTime"]
-      : ["collectionIds", "outputUriPrefix"];
+/**
+ * The fields an export or import body shares: only `fields` (plus namespaceIds on v1) are
+ * accepted, and the collection and namespace ids are checked as the API checks them.
+ */
+function parseIdFields(
+  version: ApiVersion,
+  body: Record<string, unknown>,
+  fields: { common: string[]; v1: string[] },
+): { collectionIds: string[]; namespaceIds: string[] } {
+  const allowed = [
+    "collectionIds",
+    ...fields.common,
+    ...(version === "v1" ? ["namespaceIds", ...fields.v1] : []),
+  ];
   for (const key of Object.keys(body)) if (!allowed.includes(key)) throw unknownField(key);
   const collectionIds = stringList(body, "collectionIds", "collection_ids");
   checkCollectionIds(collectionIds);
-  const namespaceIds = stringList(body, "namespaceIds", "namespace_ids");
+  return { collectionIds, namespaceIds: stringList(body, "namespaceIds", "namespace_ids") };
+}
+
+function parseExportRequest(version: ApiVersion, body: Record<string, unknown>, now: Date): ExportRequest {
+  const { collectionIds, namespaceIds } = parseIdFields(version, body, {
+    common: ["outputUriPrefix"],
+    v1: ["snapshotTime"],
+  });
   const rawPrefix = body.outputUriPrefix;
   if (rawPrefix !== undefined && typeof rawPrefix !== "string") {
     throw invalid(`Invalid value at 'output_uri_prefix' (TYPE_STRING), ${JSON.stringify(rawPrefix)}`);
@@ -909,14 +925,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     databaseId: string,
     body: Record<string, unknown>,
   ): Promise<void> {
-    const allowed =
-      version === "v1"
-        ? ["collectionIds", "inputUriPrefix", "namespaceIds"]
-        : ["collectionIds", "inputUriPrefix"];
-    for (const key of Object.keys(body)) if (!allowed.includes(key)) throw unknownField(key);
-    const collectionIds = stringList(body, "collectionIds", "collection_ids");
-    checkCollectionIds(collectionIds);
-    const namespaceIds = stringList(body, "namespaceIds", "namespace_ids");
+    const { collectionIds, namespaceIds } = parseIdFields(version, body, {
+      common: ["inputUriPrefix"],
+      v1: [],
+    });
     const rawPrefix = body.inputUriPrefix;
     const parsed = typeof rawPrefix === "string" ? parseGsUri(rawPrefix) : undefined;
     if (!parsed || parsed.objectPath === "") {

@@ -6,7 +6,7 @@ import { ApiError } from "./errors.js";
 import type { Ledger, TargetStatus } from "./ledger.js";
 import type { Logger } from "./log.js";
 import { type OperationView, samePrefix } from "./operation.js";
-import { FINAL_STATES, planRuns, type RunRecord } from "./run.js";
+import { FINAL_STATES, leaseHeld, planRuns, type RunRecord } from "./run.js";
 import { slotsBetween } from "./schedule.js";
 import type { StorageApi } from "./storage-client.js";
 import {
@@ -170,10 +170,6 @@ async function listIfCheaper(
     });
     return undefined;
   }
-}
-
-function leaseHeld(run: RunRecord, now: Date): boolean {
-  return run.leaseUntil ? new Date(run.leaseUntil).getTime() > now.getTime() : false;
 }
 
 function windowsFor(config: Config, database: string): Windows {

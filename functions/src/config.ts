@@ -1,4 +1,4 @@
-import { parseCron } from "./cron.js";
+import { isUtc, parseCron } from "./cron.js";
 import { ConfigError } from "./errors.js";
 import { checkObjectArray } from "./issues.js";
 import {
@@ -570,7 +570,7 @@ function parseBoolean(raw: string): boolean | undefined {
 }
 
 export function isTimeZone(zone: string): boolean {
-  if (zone === "UTC" || zone === "Etc/UTC") return true;
+  if (isUtc(zone)) return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return true;

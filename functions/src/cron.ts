@@ -139,9 +139,14 @@ function compiled(text: string): CronExpression {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Milliseconds east of UTC in `timeZone` at `instant` (UTC needs no Intl, which is slow to start). */
+/** UTC needs no Intl, whose time-zone data takes milliseconds to load on a cold start. */
+export function isUtc(timeZone: string): boolean {
+  return timeZone === "UTC" || timeZone === "Etc/UTC";
+}
+
+/** Milliseconds east of UTC in `timeZone` at `instant`. */
 export function offsetMs(instant: number, timeZone: string): number {
-  if (timeZone === "UTC" || timeZone === "Etc/UTC") return 0;
+  if (isUtc(timeZone)) return 0;
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-US", {

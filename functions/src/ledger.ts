@@ -2,7 +2,7 @@ import type { Alert } from "./alerts.js";
 import { createRestDocuments, type StoredDocument, WriteConflict } from "./firestore-rest.js";
 import type { DatabaseName } from "./names.js";
 import { createRestCall, type RestCall } from "./rest.js";
-import { isStartable, type RunRecord } from "./run.js";
+import { leaseTaken, type RunRecord } from "./run.js";
 
 /** What the checker remembers per target between ticks. */
 export interface TargetStatus {
@@ -49,12 +49,6 @@ export interface Ledger {
    */
   acquireTickLock(holder: string, now: Date, ttlMs: number): Promise<boolean>;
   releaseTickLock(holder: string): Promise<void>;
-}
-
-/** The lease can be taken: it lapsed, or it was parked for a redelivery of this message. */
-export function leaseFree(run: RunRecord, now: Date, messageId?: string): boolean {
-  if (messageId !== undefined && run.parkedFor === messageId) return true;
-  return !run.leaseUntil || new Date(run.leaseUntil).getTime() <= now.getTime();
 }
 
 /** Runs sorted newest first by creation time. */
@@ -117,19 +111,9 @@ export function createFirestoreLedger(options: {
       return (await docs.get(runs, run.runKey)) as RunRecord | undefined;
     },
     async takeLease(runKey, now, leaseMs, messageId) {
-      return compareAndSet<RunRecord | undefined>(runs, runKey, (current) => {
-        const run = current?.data as RunRecord | undefined;
-        if (!run || !isStartable(run) || !leaseFree(run, now, messageId)) return { result: undefined };
-        const taken: RunRecord = {
-          ...run,
-          state: "CLAIMED",
-          open: true,
-          attempts: (run.attempts ?? 1) + 1,
-          leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-          parkedFor: null,
-          updatedAt: now.toISOString(),
-        };
-        return { write: { ...taken }, result: taken };
+      return compareAndSet(runs, runKey, (current) => {
+        const taken = leaseTaken(current?.data as RunRecord | undefined, now, leaseMs, messageId);
+        return taken ? { write: { ...taken }, result: taken } : { result: undefined };
       });
     },
     async update(runKey, patch) {

@@ -207,6 +207,36 @@ export function isStartable(run: RunRecord): boolean {
   return run.state === "CLAIMED" || run.state === "FAILED";
 }
 
+/** A delivery holds the run's start lease: others keep off, and the checker reads it as starting. */
+export function leaseHeld(run: RunRecord, now: Date): boolean {
+  return run.leaseUntil ? new Date(run.leaseUntil).getTime() > now.getTime() : false;
+}
+
+/**
+ * The run as a delivery takes its start lease, counting the attempt; undefined when it may not: the
+ * run has an operation or moved on, or another delivery holds the lease. A lease parked for
+ * `messageId` (this delivery redelivers it) is taken at once.
+ */
+export function leaseTaken(
+  run: RunRecord | undefined,
+  now: Date,
+  leaseMs: number,
+  messageId?: string,
+): RunRecord | undefined {
+  if (!run || !isStartable(run)) return undefined;
+  const parkedForThis = messageId !== undefined && run.parkedFor === messageId;
+  if (!parkedForThis && leaseHeld(run, now)) return undefined;
+  return {
+    ...run,
+    state: "CLAIMED",
+    open: true,
+    attempts: (run.attempts ?? 1) + 1,
+    leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+    parkedFor: null,
+    updatedAt: now.toISOString(),
+  };
+}
+
 /**
  * The checker has given its verdict on a run: it closed it, or it raised export_stuck for an
  * export it will leave running. With STUCK_ACTION=cancel a stuck export is about to be cancelled,

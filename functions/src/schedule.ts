@@ -1,4 +1,4 @@
-import { cron, firesBetween, previousFire } from "./cron.js";
+import { cron, firesBetween, isUtc, previousFire } from "./cron.js";
 
 /**
  * The scheduled slot a delivery belongs to: the newest cron fire time at or before `at`.
@@ -35,8 +35,7 @@ export interface ZonedParts {
 }
 
 export function zonedParts(at: Date, timeZone: string): ZonedParts {
-  if (timeZone === "UTC" || timeZone === "Etc/UTC") {
-    // Intl's time-zone data takes milliseconds to load: the default zone does without it.
+  if (isUtc(timeZone)) {
     const [date = "", time = ""] = at.toISOString().split("T");
     const [yyyy = "", mm = "", dd = ""] = date.split("-");
     const [hh = "", min = "", ss = ""] = time.slice(0, 8).split(":");

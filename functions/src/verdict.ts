@@ -1,6 +1,6 @@
 import type { AlertKind } from "./alerts.js";
 import { type OperationView, runStateOf } from "./operation.js";
-import type { RunRecord } from "./run.js";
+import { leaseHeld, type RunRecord } from "./run.js";
 import type { Windows } from "./windows.js";
 
 /** What one look at a run decides: the ledger patch, the alerts to raise, and follow-up work. */
@@ -122,10 +122,9 @@ export function judgeVerification(
  * started.
  */
 export function judgeUnstarted(run: RunRecord, now: Date, windows: Windows): Verdict | undefined {
-  const leaseHeld = run.leaseUntil ? new Date(run.leaseUntil).getTime() > now.getTime() : false;
   const age = now.getTime() - new Date(run.createdAt).getTime();
   if (age <= windows.startMs) return undefined;
-  if (leaseHeld) {
+  if (leaseHeld(run, now)) {
     const alerts = fresh(run, ["export_not_started"]);
     return alerts.length > 0 ? { patch: {}, alerts, verify: false, cancel: false } : undefined;
   }

@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 describe("runs", () => {
-  it("claims once: the second claim gets the stored record, every value type intact", async () => {
+  it("claims once: the second claim gets the stored record, nested maps, numbers and nulls intact", async () => {
     const ledger = freshLedger();
     const first = run("a", { progress: { documents: 12, bytes: 3.5 }, error: null, leaseUntil: null });
     expect(await ledger.claim(first)).toBeUndefined();

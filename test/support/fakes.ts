@@ -10,20 +10,14 @@ import type { CheckerDeps } from "../../functions/src/checker.js";
 import { type Config, parseConfig } from "../../functions/src/config.js";
 import { ApiError } from "../../functions/src/errors.js";
 import type { ExporterDeps } from "../../functions/src/exporter.js";
-import {
-  type Ledger,
-  leaseFree,
-  newestFirst,
-  type RunLedger,
-  type TargetStatus,
-} from "../../functions/src/ledger.js";
+import { type Ledger, newestFirst, type RunLedger, type TargetStatus } from "../../functions/src/ledger.js";
 import { createMemoryLogger, type LogEntry, type Logger } from "../../functions/src/log.js";
 import type { OperationView } from "../../functions/src/operation.js";
 import { errorFromBody } from "../../functions/src/rest.js";
 import {
   type DeliveryMeta,
   type ExportRequestBody,
-  isStartable,
+  leaseTaken,
   type RunRecord,
 } from "../../functions/src/run.js";
 import type { StorageApi, StoredObject } from "../../functions/src/storage-client.js";
@@ -258,18 +252,8 @@ export class FakeLedger implements RunLedger {
     messageId?: string,
   ): Promise<RunRecord | undefined> {
     this.journal.push(`takeLease:${runKey}`);
-    const run = this.records.get(runKey);
-    if (!run || !isStartable(run)) return undefined;
-    if (!leaseFree(run, now, messageId)) return undefined;
-    const taken: RunRecord = {
-      ...run,
-      state: "CLAIMED",
-      open: true,
-      attempts: (run.attempts ?? 1) + 1,
-      leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
-      parkedFor: null,
-      updatedAt: now.toISOString(),
-    };
+    const taken = leaseTaken(this.records.get(runKey), now, leaseMs, messageId);
+    if (!taken) return undefined;
     this.records.set(runKey, structuredClone(taken));
     return structuredClone(taken);
   }
